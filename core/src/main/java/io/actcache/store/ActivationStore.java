@@ -1,0 +1,1094 @@
+package io.actcache.store;
+
+import io.actcache.ActCacheException;
+import io.actcache.AlreadyClosedException;
+import io.actcache.CorruptFileException;
+import io.actcache.InvalidShapeException;
+import io.actcache.KeyNotFoundException;
+import io.actcache.ShapeMismatchException;
+import io.actcache.StoreIOException;
+import io.actcache.codec.Codec;
+import io.actcache.format.NpyHeader;
+import io.actcache.tensor.Shape;
+import io.actcache.tensor.Tensor;
+import io.actcache.tensor.TensorView;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * A persistent map from key to tensor column, stored as memory-mapped files in a directory. Columns grow by
+ * appends along dim 0 at the cost of the appended bytes; reads are zero-copy {@link TensorView}s over bounded,
+ * lazily mapped chunks, so stores far larger than the heap (and than RAM) are served.
+ *
+ * <pre>{@code
+ * try (ActivationStore store = ActivationStore.create(dir, StoreOptions.defaults())) {
+ *     store.append("resid_out_3", batch);          // creates the column, then grows it
+ *     TensorView resid = store.get("resid_out_3");  // mapped, not copied
+ * }
+ * }</pre>
+ *
+ * <p>Every change is a commit (see {@code docs/FORMAT.md}): data is written past the committed length with
+ * channel writes, forced as the {@link Durability} requires, then one journal record makes it visible. A
+ * {@link Batch} commits changes to many keys atomically. Only one writer (thread or process) may hold a store;
+ * any number of {@linkplain #openReadOnly(Path) readers} may open it alongside and {@link #refresh()} to see new
+ * commits. Readers never open the writer's Chronicle Map index.
+ *
+ * <p>Threading: a store and the views it returns are confined to one thread at a time; views re-map chunks the
+ * store's mapping cache evicted, which is only safe without concurrent calls.
+ */
+public final class ActivationStore implements AutoCloseable {
+    /** Bytes before the data of a RAW column file: the padded NPY header. */
+    public static final int HEADER_SIZE = (int) Manifest.DATA_OFFSET;
+
+    private static final Logger LOG = LoggerFactory.getLogger(ActivationStore.class);
+    private static final String IN_MEMORY_ROOT = "actcache-inmemory";
+    private static final AtomicLong IN_MEMORY_SEQUENCE = new AtomicLong();
+
+    private enum State { OPEN, CLOSED }
+
+    private final Path dir;
+    private final StoreOptions options;
+    private final Durability durability;
+    private final boolean readOnly;
+    private final boolean deleteOnClose;
+    private final MappingCache mappings;
+    private final ChannelCache channels;
+    private final StoreLock lock;
+    private final Set<Long> touchedSinceCheckpoint = new HashSet<>();
+    private DescriptorIndex index;
+    private Journal journal;
+    private long journalReadEnd;
+    private long journalBaseEpoch;
+    private long epoch;
+    private long checkpointEpoch;
+    private long nextColumnId;
+    private long capacity;
+    private long bytesWritten;
+    private Batch activeBatch;
+    private State state = State.OPEN;
+
+    private ActivationStore(final Path dir, final StoreOptions options, final Durability durability,
+        final boolean readOnly, final boolean deleteOnClose, final StoreLock lock) {
+        this.dir = dir;
+        this.options = options;
+        this.durability = durability;
+        this.readOnly = readOnly;
+        this.deleteOnClose = deleteOnClose;
+        this.lock = lock;
+        this.mappings = new MappingCache(options);
+        this.channels = readOnly ? null : new ChannelCache(options.maxOpenFiles());
+    }
+
+    /**
+     * A scratch store in a new temporary directory, deleted on close: the embedded default. Durability is
+     * {@link Durability#NONE}; the kernel spills its pages to disk when RAM runs short. Directories left by
+     * crashed processes are swept first.
+     *
+     * @return the open store.
+     */
+    public static ActivationStore inMemory() {
+        return inMemory(StoreOptions.defaults());
+    }
+
+    /**
+     * @param options settings; durability is forced to {@link Durability#NONE}.
+     * @return a scratch store deleted on close.
+     */
+    public static ActivationStore inMemory(final StoreOptions options) {
+        final Path root = Path.of(System.getProperty("java.io.tmpdir")).resolve(IN_MEMORY_ROOT);
+        sweepStaleInMemoryStores(root);
+        final Path dir = root.resolve(ProcessHandle.current().pid() + "-" + IN_MEMORY_SEQUENCE.incrementAndGet()
+            + "-" + Long.toHexString(ThreadLocalRandom.current().nextLong()));
+        return create(dir, options.toBuilder().durability(Durability.NONE).build(), true);
+    }
+
+    /**
+     * Creates a store in a new or empty directory and opens it for writing.
+     *
+     * @param dir     the directory; created if missing, must be empty otherwise.
+     * @param options creation and runtime settings.
+     * @return the open store.
+     * @throws ActCacheException naming the directory when it already holds files.
+     */
+    public static ActivationStore create(final Path dir, final StoreOptions options) {
+        return create(dir, options, false);
+    }
+
+    /**
+     * Opens an existing store for writing, recovering it if its last writer died.
+     *
+     * @param dir the store directory.
+     * @return the open store.
+     */
+    public static ActivationStore open(final Path dir) {
+        return open(dir, StoreOptions.defaults());
+    }
+
+    /**
+     * Opens an existing store for writing with runtime settings (mapping and file bounds, checkpoint
+     * threshold); durability and sizing come from the store's creation options.
+     *
+     * @param dir     the store directory.
+     * @param options runtime settings.
+     * @return the open store.
+     * @throws io.actcache.NotAStoreException     when the directory holds no store.
+     * @throws io.actcache.StoreLockedException   when another writer holds it.
+     * @throws CorruptFileException               when a file is damaged beyond what recovery may repair.
+     */
+    public static ActivationStore open(final Path dir, final StoreOptions options) {
+        return openWriter(dir, options, false);
+    }
+
+    /**
+     * Opens a store for reading only: takes no lock, writes nothing (works on a read-only copy), never opens the
+     * Chronicle Map. Sees the commits present at open; {@link #refresh()} shows later ones.
+     *
+     * @param dir the store directory.
+     * @return the open reader.
+     */
+    public static ActivationStore openReadOnly(final Path dir) {
+        return openReadOnly(dir, StoreOptions.defaults());
+    }
+
+    /**
+     * @param dir     the store directory.
+     * @param options runtime settings (mapping bounds).
+     * @return the open reader.
+     */
+    public static ActivationStore openReadOnly(final Path dir, final StoreOptions options) {
+        final StoreProperties properties = StoreProperties.read(dir);
+        final ActivationStore store = new ActivationStore(dir, options, properties.durability(), true, false, null);
+        boolean success = false;
+        try {
+            store.loadForReading();
+            success = true;
+            return store;
+        } finally {
+            if (!success) {
+                store.mappings.close();
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------- reads
+
+    /**
+     * @param key a key.
+     * @return a read-only view of the key's committed tensor.
+     * @throws KeyNotFoundException naming the key and up to three closest existing keys.
+     */
+    public TensorView get(final String key) {
+        final ColumnDescriptor descriptor = require(key);
+        final Path file = StoreFiles.columnFile(dir, descriptor.columnId());
+        return new TensorView(descriptor.dtype(), descriptor.shape(),
+            new ColumnMemory(mappings, descriptor.columnId(), file, HEADER_SIZE + descriptor.byteSize(), key),
+            HEADER_SIZE);
+    }
+
+    /**
+     * @param key a key.
+     * @return the key's column descriptor (kind, dtype, shape, codec, column id).
+     * @throws KeyNotFoundException when absent.
+     */
+    public ColumnDescriptor describe(final String key) {
+        return require(key);
+    }
+
+    /**
+     * @param key a key.
+     * @return the key's column file: for a RAW DENSE column, an NPY file {@code numpy.load(path, mmap_mode="r")}
+     *     reads.
+     */
+    public Path columnFile(final String key) {
+        return StoreFiles.columnFile(dir, require(key).columnId());
+    }
+
+    /**
+     * @param key a key.
+     * @return true when the key is in the store.
+     */
+    public boolean contains(final String key) {
+        checkOpen();
+        return index.get(Keys.validate(key)) != null;
+    }
+
+    /** @return every key, sorted. */
+    public List<String> keys() {
+        checkOpen();
+        final List<String> keys = new ArrayList<>(index.size());
+        index.forEach((key, descriptor) -> keys.add(key));
+        Collections.sort(keys);
+        return keys;
+    }
+
+    /** @return every key's descriptor, sorted by key. */
+    public Map<String, ColumnDescriptor> descriptors() {
+        checkOpen();
+        final Map<String, ColumnDescriptor> all = new TreeMap<>();
+        index.forEach(all::put);
+        return all;
+    }
+
+    /** @return number of keys. */
+    public int size() {
+        checkOpen();
+        return index.size();
+    }
+
+    // ---------------------------------------------------------------------------------------------- writes
+
+    /**
+     * Appends along dim 0 as one commit; the first append creates the column.
+     *
+     * @param key  a key.
+     * @param data rank at least 1; dtype and trailing dims must equal the column's.
+     * @throws ShapeMismatchException naming the key and both shapes; the store is unchanged.
+     */
+    public void append(final String key, final TensorView data) {
+        try (Batch batch = batch()) {
+            batch.append(key, data);
+            batch.commit();
+        }
+    }
+
+    /**
+     * @param key  a key.
+     * @param data the tensor to append.
+     * @see #append(String, TensorView)
+     */
+    public void append(final String key, final Tensor data) {
+        append(key, data.view());
+    }
+
+    /**
+     * Sets a key to a tensor (any rank), replacing its column, as one commit. The new column gets a new id;
+     * the old file is deleted at the next checkpoint.
+     *
+     * @param key  a key.
+     * @param data the value.
+     */
+    public void put(final String key, final TensorView data) {
+        try (Batch batch = batch()) {
+            batch.put(key, data);
+            batch.commit();
+        }
+    }
+
+    /**
+     * @param key  a key.
+     * @param data the value.
+     * @see #put(String, TensorView)
+     */
+    public void put(final String key, final Tensor data) {
+        put(key, data.view());
+    }
+
+    /**
+     * Removes a key as one commit.
+     *
+     * @param key a key.
+     * @return true when it was present.
+     */
+    public boolean remove(final String key) {
+        if (!contains(key)) {
+            return false;
+        }
+        try (Batch batch = batch()) {
+            batch.remove(key);
+            batch.commit();
+        }
+        return true;
+    }
+
+    /**
+     * Starts an atomic multi-key change: everything staged becomes visible in one commit, or, if the batch is
+     * closed without {@link Batch#commit()}, not at all. One batch at a time.
+     *
+     * @return the batch.
+     */
+    public Batch batch() {
+        checkWritable();
+        if (activeBatch != null) {
+            throw new IllegalStateException("store " + dir + " already has an open batch; commit or close it first");
+        }
+        activeBatch = new Batch();
+        return activeBatch;
+    }
+
+    /**
+     * Writes the manifest (the checkpoint), starts a new journal generation and deletes the files of replaced
+     * and removed columns. Runs by itself when the journal passes its threshold and at close.
+     */
+    public void checkpoint() {
+        checkWritable();
+        if (activeBatch != null) {
+            throw new IllegalStateException("cannot checkpoint " + dir + " while a batch is open");
+        }
+        if (durability == Durability.FSYNC) {
+            forceColumns(touchedSinceCheckpoint);
+        }
+        final Map<String, ColumnDescriptor> columns = descriptors();
+        new Manifest(epoch, nextColumnId, columns).write(dir.resolve(StoreFiles.MANIFEST), durability != Durability.NONE);
+        journal.close();
+        journal = Journal.create(dir.resolve(StoreFiles.JOURNAL), epoch, durability != Durability.NONE);
+        checkpointEpoch = epoch;
+        touchedSinceCheckpoint.clear();
+        deleteUnreferencedColumnFiles(columns, Long.MAX_VALUE);
+    }
+
+    /**
+     * Reader only: applies commits made since open or the last refresh. Views taken before stay valid and
+     * unchanged.
+     *
+     * @return true when something new was seen.
+     */
+    public boolean refresh() {
+        checkOpen();
+        if (!readOnly) {
+            return false;
+        }
+        final long before = epoch;
+        final JournalReader.Scan scan = JournalReader.scan(dir.resolve(StoreFiles.JOURNAL), journalReadEnd, epoch,
+            journalBaseEpoch);
+        if (scan == null || scan.generationChanged()) {
+            loadForReading();
+        } else {
+            scan.records().forEach(this::applyCommitted);
+            journalReadEnd = scan.validEnd();
+        }
+        return epoch != before;
+    }
+
+    // ---------------------------------------------------------------------------------------------- accounting
+
+    /** @return the store directory. */
+    public Path directory() {
+        return dir;
+    }
+
+    /** @return true for a reader. */
+    public boolean isReadOnly() {
+        return readOnly;
+    }
+
+    /** @return the durability of commits. */
+    public Durability durability() {
+        return durability;
+    }
+
+    /** @return the epoch of the last commit seen. */
+    public long epoch() {
+        return epoch;
+    }
+
+    /** @return committed tensor bytes over all keys. */
+    public long bytesStored() {
+        final long[] total = new long[1];
+        checkOpen();
+        index.forEach((key, descriptor) -> total[0] += descriptor.byteSize());
+        return total[0];
+    }
+
+    /** @return bytes of every file in the store directory (apparent sizes). */
+    public long bytesOnDisk() {
+        checkOpen();
+        try (var paths = Files.walk(dir)) {
+            return paths.filter(Files::isRegularFile).mapToLong(path -> {
+                try {
+                    return Files.size(path);
+                } catch (final IOException e) {
+                    return 0; // deleted while walking
+                }
+            }).sum();
+        } catch (final IOException e) {
+            throw new StoreIOException("cannot measure " + dir + ": " + e, e);
+        }
+    }
+
+    /** @return bytes mapped now. */
+    public long bytesMapped() {
+        return mappings.mappedBytes();
+    }
+
+    /** @return mappings alive now (at most {@link StoreOptions#maxMappedChunks()}). */
+    public int mappedChunks() {
+        return mappings.mappedChunks();
+    }
+
+    /** @return column files the writer holds open now (at most {@link StoreOptions#maxOpenFiles()}). */
+    public int openFiles() {
+        return channels == null ? 0 : channels.openFiles();
+    }
+
+    /** @return bytes this store instance wrote: tensor data, header updates, journal records. */
+    public long bytesWritten() {
+        return bytesWritten;
+    }
+
+    /**
+     * Closes the store: checkpoints a writer, unmaps every chunk, closes files, releases the lock, deletes an
+     * in-memory store's directory. Idempotent. Views of this store throw {@link AlreadyClosedException} after.
+     */
+    @Override
+    public void close() {
+        if (state == State.CLOSED) {
+            return;
+        }
+        RuntimeException failure = null;
+        if (activeBatch != null) {
+            failure = collect(failure, activeBatch::close);
+        }
+        boolean clean = true;
+        if (!readOnly && !deleteOnClose) {
+            try {
+                checkpoint();
+            } catch (final RuntimeException e) {
+                clean = false;
+                failure = collect(failure, () -> {
+                    throw e;
+                });
+            }
+        }
+        state = State.CLOSED;
+        if (journal != null) {
+            failure = collect(failure, journal::close);
+        }
+        if (channels != null) {
+            failure = collect(failure, channels::close);
+        }
+        failure = collect(failure, mappings::close);
+        if (index != null) {
+            failure = collect(failure, index::close);
+        }
+        if (lock != null) {
+            if (clean) {
+                failure = collect(failure, lock::close);
+            } else {
+                lock.abandon();
+            }
+        }
+        if (deleteOnClose) {
+            failure = collect(failure, () -> StoreFiles.deleteTree(dir));
+        }
+        if (failure != null) {
+            throw failure;
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "ActivationStore[" + dir + (readOnly ? ", read-only" : "") + ", epoch " + epoch + "]";
+    }
+
+    // ---------------------------------------------------------------------------------------------- batch
+
+    /**
+     * Changes to many keys that commit atomically. Data is written as it is staged (past each column's
+     * committed length, invisible to readers); {@link #commit()} makes all of it visible with one journal record.
+     * Closing without committing discards everything. One thread only; obtained from {@link #batch()}.
+     */
+    public final class Batch implements AutoCloseable {
+        private final LinkedHashMap<String, ColumnDescriptor> staged = new LinkedHashMap<>();
+        private final Set<Long> createdColumns = new HashSet<>();
+        private final Set<Long> writtenColumns = new HashSet<>();
+        private boolean done;
+
+        private Batch() {
+        }
+
+        /**
+         * Stages an append along dim 0 (creating the column on first append).
+         *
+         * @param key  a key.
+         * @param data rank at least 1, same dtype and trailing dims as the column.
+         * @return this.
+         */
+        public Batch append(final String key, final TensorView data) {
+            checkActive();
+            Keys.validate(key);
+            if (data.shape().rank() == 0) {
+                throw new ShapeMismatchException("append to key '" + Keys.escape(key) + "' needs rank >= 1, got a "
+                    + data.dtype() + " scalar " + data.shape() + "; use put for scalars");
+            }
+            final ColumnDescriptor current = current(key);
+            if (current == null) {
+                staged.put(key, writeNewColumn(key, data));
+                return this;
+            }
+            if (current.kind() != ColumnKind.DENSE || current.dtype() != data.dtype()
+                || !current.shape().sameTrailingDims(data.shape())) {
+                throw new ShapeMismatchException("append to key '" + Keys.escape(key) + "': the column holds "
+                    + current.dtype() + " " + current.shape() + " (" + current.kind() + "), the batch is "
+                    + data.dtype() + " " + data.shape() + "; dtype and trailing dims must match");
+            }
+            final Shape grown;
+            try {
+                grown = current.shape().withDim0(Math.addExact(current.shape().dim(0), data.shape().dim(0)));
+                grown.byteSize(current.dtype());
+            } catch (final ArithmeticException e) {
+                throw new InvalidShapeException("append to key '" + Keys.escape(key) + "' overflows dim 0: "
+                    + current.shape() + " + " + data.shape(), e);
+            }
+            writeData(current.columnId(), false, HEADER_SIZE + current.byteSize(), data);
+            staged.put(key, current.withShape(grown));
+            return this;
+        }
+
+        /**
+         * @param key  a key.
+         * @param data a tensor.
+         * @return this.
+         */
+        public Batch append(final String key, final Tensor data) {
+            return append(key, data.view());
+        }
+
+        /**
+         * Stages a replacement of the key's value (any rank) by a new column.
+         *
+         * @param key  a key.
+         * @param data the value.
+         * @return this.
+         */
+        public Batch put(final String key, final TensorView data) {
+            checkActive();
+            Keys.validate(key);
+            staged.put(key, writeNewColumn(key, data));
+            return this;
+        }
+
+        /**
+         * @param key  a key.
+         * @param data the value.
+         * @return this.
+         */
+        public Batch put(final String key, final Tensor data) {
+            return put(key, data.view());
+        }
+
+        /**
+         * Stages the removal of a key.
+         *
+         * @param key a present key.
+         * @return this.
+         * @throws KeyNotFoundException when the key is absent.
+         */
+        public Batch remove(final String key) {
+            checkActive();
+            Keys.validate(key);
+            if (current(key) == null) {
+                throw notFound(key);
+            }
+            staged.put(key, null);
+            return this;
+        }
+
+        /** @return keys staged so far. */
+        public Set<String> stagedKeys() {
+            return Collections.unmodifiableSet(staged.keySet());
+        }
+
+        /**
+         * Makes every staged change visible at once: forces data as the durability requires, appends one journal
+         * record (the commit point), then updates NPY headers and the index. A batch with nothing staged
+         * commits nothing.
+         */
+        public void commit() {
+            checkActive();
+            done = true;
+            activeBatch = null;
+            if (staged.isEmpty()) {
+                return;
+            }
+            if (durability == Durability.FSYNC) {
+                forceColumns(writtenColumns);
+                if (!createdColumns.isEmpty()) {
+                    StoreFiles.forceDirectory(dir.resolve(StoreFiles.COLUMNS));
+                }
+            }
+            final List<JournalRecord.Entry> entries = new ArrayList<>(staged.size());
+            staged.forEach((key, descriptor) -> entries.add(new JournalRecord.Entry(key, descriptor)));
+            final JournalRecord record = new JournalRecord(epoch + 1, nextColumnId, entries);
+            try {
+                bytesWritten += journal.append(record, durability == Durability.FSYNC);
+            } catch (final RuntimeException e) {
+                discardWrites();
+                throw e;
+            }
+            // Committed. What follows is derived state, repaired on open after an unclean shutdown.
+            for (final JournalRecord.Entry entry : entries) {
+                if (!entry.isRemoval()) {
+                    writeHeader(entry.descriptor());
+                }
+            }
+            applyCommitted(record);
+            touchedSinceCheckpoint.addAll(writtenColumns);
+            if (journal.size() > options.checkpointJournalBytes()) {
+                checkpoint();
+            }
+        }
+
+        /** Discards the batch if it was not committed. Idempotent. */
+        @Override
+        public void close() {
+            if (done) {
+                return;
+            }
+            done = true;
+            activeBatch = null;
+            discardWrites();
+        }
+
+        private ColumnDescriptor current(final String key) {
+            if (staged.containsKey(key)) {
+                return staged.get(key);
+            }
+            return index.get(key);
+        }
+
+        private ColumnDescriptor writeNewColumn(final String key, final TensorView data) {
+            final long columnId = nextColumnId++;
+            final ColumnDescriptor descriptor =
+                new ColumnDescriptor(columnId, ColumnKind.DENSE, data.dtype(), Codec.RAW, data.shape());
+            createdColumns.add(columnId);
+            final FileChannel channel = channels.channel(columnId, StoreFiles.columnFile(dir, columnId), true);
+            final ByteBuffer header = NpyHeader.encodePadded(data.dtype(), data.shape(), HEADER_SIZE);
+            try {
+                while (header.hasRemaining()) {
+                    channel.write(header, header.position());
+                }
+            } catch (final IOException e) {
+                throw new StoreIOException("cannot write the header of " + StoreFiles.columnFile(dir, columnId)
+                    + " for key '" + Keys.escape(key) + "': " + e, e);
+            }
+            bytesWritten += HEADER_SIZE;
+            writeData(columnId, true, HEADER_SIZE, data);
+            return descriptor;
+        }
+
+        private void writeData(final long columnId, final boolean created, final long position, final TensorView data) {
+            final Path file = StoreFiles.columnFile(dir, columnId);
+            writtenColumns.add(columnId);
+            try {
+                bytesWritten += data.writeTo(channels.channel(columnId, file, false), position);
+            } catch (final IOException e) {
+                throw new StoreIOException("cannot write " + data.byteSize() + " bytes at offset " + position
+                    + " of " + file + (created ? " (new column)" : "") + ": " + e, e);
+            }
+        }
+
+        private void discardWrites() {
+            for (final long columnId : writtenColumns) {
+                final Path file = StoreFiles.columnFile(dir, columnId);
+                try {
+                    if (createdColumns.contains(columnId)) {
+                        channels.invalidate(columnId);
+                        Files.deleteIfExists(file);
+                    }
+                } catch (final IOException | RuntimeException e) {
+                    LOG.warn("cannot delete uncommitted column file {}: {}", file, e.toString());
+                }
+            }
+            truncateToCommitted(writtenColumns);
+        }
+
+        private void checkActive() {
+            checkWritable();
+            if (done) {
+                throw new IllegalStateException("batch on " + dir + " was already committed or closed");
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------- internals
+
+    private static ActivationStore create(final Path dir, final StoreOptions options, final boolean deleteOnClose) {
+        try {
+            if (Files.exists(dir)) {
+                if (Files.exists(dir.resolve(StoreFiles.PROPERTIES))) {
+                    throw new ActCacheException("cannot create a store at " + dir + ": it already holds one; open it");
+                }
+                try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir)) {
+                    if (entries.iterator().hasNext()) {
+                        throw new ActCacheException("cannot create a store at " + dir + ": the directory is not empty");
+                    }
+                }
+            }
+            Files.createDirectories(dir.resolve(StoreFiles.COLUMNS));
+        } catch (final IOException e) {
+            throw new StoreIOException("cannot create store directory " + dir + ": " + e, e);
+        }
+        final boolean force = options.durability() != Durability.NONE;
+        Manifest.empty().write(dir.resolve(StoreFiles.MANIFEST), force);
+        Journal.create(dir.resolve(StoreFiles.JOURNAL), 0, force).close();
+        // Written last: a directory without it is not a store, so a crash during create leaves no half store.
+        StoreProperties.of(options).write(dir, force);
+        return openWriter(dir, options, deleteOnClose);
+    }
+
+    private static ActivationStore openWriter(final Path dir, final StoreOptions options, final boolean deleteOnClose) {
+        final StoreProperties properties = StoreProperties.read(dir);
+        final StoreLock lock = StoreLock.acquire(dir);
+        final ActivationStore store =
+            new ActivationStore(dir, options, properties.durability(), false, deleteOnClose, lock);
+        boolean success = false;
+        try {
+            store.recoverAndOpenIndex(properties, lock.previousOwnerDied());
+            success = true;
+            return store;
+        } finally {
+            if (!success) {
+                store.abandonAfterFailedOpen();
+            }
+        }
+    }
+
+    private void recoverAndOpenIndex(final StoreProperties properties, final boolean unclean) {
+        if (unclean && durability == Durability.NONE) {
+            throw new CorruptFileException("store " + dir + " was not closed cleanly (" + StoreFiles.LOCK_PID
+                + " was left by a writer that died) and has durability NONE, which keeps no recovery guarantees; "
+                + "its contents may be incomplete. Delete it, or copy what you need with openReadOnly");
+        }
+        final Path manifestFile = dir.resolve(StoreFiles.MANIFEST);
+        final Manifest.Header header = Manifest.readHeader(manifestFile);
+        if (header == null) {
+            throw new CorruptFileException("store " + dir + " has no " + StoreFiles.MANIFEST);
+        }
+        final Path journalFile = dir.resolve(StoreFiles.JOURNAL);
+        JournalReader.Scan scan = JournalReader.scan(journalFile);
+        if (scan != null && scan.baseEpoch() > header.epoch()) {
+            throw new CorruptFileException("journal " + journalFile + " starts after epoch " + scan.baseEpoch()
+                + " but manifest " + manifestFile + " is at epoch " + header.epoch() + ": commits in between are lost");
+        }
+        if (scan == null || scan.baseEpoch() < header.epoch()) {
+            // Crashed between writing the manifest and starting the new journal generation: the old records are
+            // all in the manifest.
+            Journal.create(journalFile, header.epoch(), durability != Durability.NONE).close();
+            scan = JournalReader.scan(journalFile);
+        }
+        final List<JournalRecord> records = scan.records();
+        final long lastEpoch = scan.lastEpoch(header.epoch());
+        nextColumnId = records.isEmpty() ? header.nextColumnId()
+            : Math.max(header.nextColumnId(), records.get(records.size() - 1).nextColumnId());
+        capacity = Math.max(properties.expectedKeys(), 2 * header.keyCount());
+        index = openIndex(header, records, lastEpoch, unclean);
+        epoch = lastEpoch;
+        checkpointEpoch = header.epoch();
+        if (scan.tornBytes() > 0) {
+            LOG.warn("journal {}: dropping a torn tail of {} bytes after epoch {}", journalFile, scan.tornBytes(),
+                lastEpoch);
+        }
+        journal = Journal.openForAppend(journalFile, scan.validEnd());
+        if (unclean) {
+            repairColumnFiles(records);
+        }
+    }
+
+    private DescriptorIndex openIndex(final Manifest.Header header, final List<JournalRecord> records,
+        final long lastEpoch, final boolean unclean) {
+        final Path indexFile = dir.resolve(StoreFiles.INDEX);
+        if (!unclean && Files.exists(indexFile)) {
+            final ChronicleIndex existing = openExistingIndex(indexFile);
+            if (existing != null) {
+                final long applied = existing.appliedEpoch();
+                if (applied > lastEpoch) {
+                    existing.close();
+                    throw new CorruptFileException("index " + indexFile + " has applied epoch " + applied
+                        + " but the journal's last valid record is epoch " + lastEpoch + ": committed records are lost");
+                }
+                if (applied >= header.epoch()) {
+                    for (final JournalRecord record : records) {
+                        if (record.epoch() > applied) {
+                            existing.apply(record);
+                        }
+                    }
+                    return existing;
+                }
+                LOG.info("index {} is stale (epoch {} before checkpoint {}); rebuilding", indexFile, applied,
+                    header.epoch());
+                existing.close();
+            }
+        }
+        final Manifest manifest = Manifest.read(dir.resolve(StoreFiles.MANIFEST));
+        final HeapIndex staging = new HeapIndex(manifest);
+        records.forEach(staging::apply);
+        capacity = Math.max(capacity, 2L * staging.size());
+        return ChronicleIndex.rebuild(indexFile, capacity, staging);
+    }
+
+    private ChronicleIndex openExistingIndex(final Path indexFile) {
+        try {
+            return ChronicleIndex.open(indexFile, capacity);
+        } catch (final CorruptFileException e) {
+            LOG.warn("index {} is unusable, rebuilding it from the manifest and journal: {}", indexFile,
+                e.getMessage());
+            return null;
+        }
+    }
+
+    /** After an unclean shutdown: cut uncommitted bytes, rewrite headers, delete uncommitted new files. */
+    private void repairColumnFiles(final List<JournalRecord> records) {
+        final Map<String, ColumnDescriptor> columns = descriptors();
+        for (final ColumnDescriptor descriptor : columns.values()) {
+            final Path file = StoreFiles.columnFile(dir, descriptor.columnId());
+            try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+                final long committedEnd = HEADER_SIZE + descriptor.byteSize();
+                if (channel.size() < committedEnd) {
+                    throw new CorruptFileException("column file " + file + " holds " + channel.size()
+                        + " bytes but " + committedEnd + " are committed: committed data was lost");
+                }
+                if (channel.size() > committedEnd) {
+                    channel.truncate(committedEnd);
+                }
+            } catch (final IOException e) {
+                throw new StoreIOException("cannot repair column file " + file + ": " + e, e);
+            }
+        }
+        for (final JournalRecord record : records) {
+            for (final JournalRecord.Entry entry : record.entries()) {
+                final ColumnDescriptor now = entry.isRemoval() ? null : columns.get(entry.key());
+                if (now != null && now.columnId() == entry.descriptor().columnId()) {
+                    writeHeaderFully(now);
+                }
+            }
+        }
+        deleteUnreferencedColumnFiles(columns, Long.MAX_VALUE);
+        LOG.warn("store {} was not closed cleanly; recovered to epoch {}", dir, epoch);
+    }
+
+    private void loadForReading() {
+        final Path manifestFile = dir.resolve(StoreFiles.MANIFEST);
+        final Path journalFile = dir.resolve(StoreFiles.JOURNAL);
+        for (int attempt = 0; ; attempt++) {
+            final Manifest manifest = Manifest.read(manifestFile);
+            if (manifest == null) {
+                throw new CorruptFileException("store " + dir + " has no " + StoreFiles.MANIFEST);
+            }
+            final JournalReader.Scan scan = JournalReader.scan(journalFile);
+            if (scan != null && scan.baseEpoch() > manifest.epoch()) {
+                if (attempt < 20) {
+                    continue; // a checkpoint ran between the two reads; read both again
+                }
+                throw new CorruptFileException("journal " + journalFile + " starts after epoch " + scan.baseEpoch()
+                    + " but manifest " + manifestFile + " is at epoch " + manifest.epoch());
+            }
+            final HeapIndex heap = new HeapIndex(manifest);
+            epoch = manifest.epoch();
+            if (index != null) {
+                index.close();
+            }
+            index = heap;
+            nextColumnId = manifest.nextColumnId();
+            if (scan != null) {
+                for (final JournalRecord record : scan.records()) {
+                    if (record.epoch() > epoch) {
+                        applyCommitted(record);
+                    }
+                }
+                journalReadEnd = scan.validEnd();
+                journalBaseEpoch = scan.baseEpoch();
+            }
+            return;
+        }
+    }
+
+    private void applyCommitted(final JournalRecord record) {
+        for (final JournalRecord.Entry entry : record.entries()) {
+            final ColumnDescriptor previous = index.get(entry.key());
+            if (previous != null && (entry.isRemoval() || previous.columnId() != entry.descriptor().columnId())) {
+                mappings.invalidate(previous.columnId());
+                if (channels != null) {
+                    channels.invalidate(previous.columnId());
+                }
+            }
+        }
+        if (index instanceof ChronicleIndex && ((ChronicleIndex) index).isFull()) {
+            growIndex();
+        }
+        index.apply(record);
+        epoch = record.epoch();
+        nextColumnId = Math.max(nextColumnId, record.nextColumnId());
+    }
+
+    private void growIndex() {
+        final HeapIndex staging = new HeapIndex(new Manifest(epoch, nextColumnId, descriptors()));
+        staging.appliedEpoch(index.appliedEpoch());
+        index.close();
+        capacity *= 2;
+        LOG.info("index of {} grows to {} keys", dir, capacity);
+        index = ChronicleIndex.rebuild(dir.resolve(StoreFiles.INDEX), capacity, staging);
+    }
+
+    private void writeHeader(final ColumnDescriptor descriptor) {
+        final ByteBuffer header = NpyHeader.encodePadded(descriptor.dtype(), descriptor.shape(), HEADER_SIZE);
+        header.limit(NpyHeader.variablePrefixLength(descriptor.dtype(), descriptor.shape()));
+        writeHeaderBytes(descriptor, header);
+    }
+
+    private void writeHeaderFully(final ColumnDescriptor descriptor) {
+        writeHeaderBytes(descriptor, NpyHeader.encodePadded(descriptor.dtype(), descriptor.shape(), HEADER_SIZE));
+    }
+
+    private void writeHeaderBytes(final ColumnDescriptor descriptor, final ByteBuffer header) {
+        final Path file = StoreFiles.columnFile(dir, descriptor.columnId());
+        final FileChannel channel = channels.channel(descriptor.columnId(), file, false);
+        try {
+            while (header.hasRemaining()) {
+                bytesWritten += channel.write(header, header.position());
+            }
+        } catch (final IOException e) {
+            throw new StoreIOException("cannot update the NPY header of " + file + ": " + e, e);
+        }
+    }
+
+    private void forceColumns(final Set<Long> columnIds) {
+        for (final long columnId : columnIds) {
+            final Path file = StoreFiles.columnFile(dir, columnId);
+            if (!Files.exists(file)) {
+                continue; // replaced and collected already
+            }
+            try {
+                channels.channel(columnId, file, false).force(false);
+            } catch (final IOException e) {
+                throw new StoreIOException("cannot force " + file + ": " + e, e);
+            }
+        }
+    }
+
+    private void truncateToCommitted(final Set<Long> columnIds) {
+        final Map<Long, ColumnDescriptor> committed = new java.util.HashMap<>();
+        index.forEach((key, descriptor) -> {
+            if (columnIds.contains(descriptor.columnId())) {
+                committed.put(descriptor.columnId(), descriptor);
+            }
+        });
+        for (final ColumnDescriptor descriptor : committed.values()) {
+            final Path file = StoreFiles.columnFile(dir, descriptor.columnId());
+            try {
+                channels.channel(descriptor.columnId(), file, false).truncate(HEADER_SIZE + descriptor.byteSize());
+            } catch (final IOException | RuntimeException e) {
+                LOG.warn("cannot cut uncommitted bytes of {}: {}", file, e.toString());
+            }
+        }
+    }
+
+    private void deleteUnreferencedColumnFiles(final Map<String, ColumnDescriptor> columns, final long belowId) {
+        final Set<Long> live = new HashSet<>();
+        columns.values().forEach(descriptor -> live.add(descriptor.columnId()));
+        final Path columnsDir = dir.resolve(StoreFiles.COLUMNS);
+        boolean deleted = false;
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(columnsDir)) {
+            for (final Path file : files) {
+                final long columnId = StoreFiles.columnIdOf(file.getFileName().toString());
+                if (columnId > 0 && columnId < belowId && !live.contains(columnId)) {
+                    mappings.invalidate(columnId);
+                    channels.invalidate(columnId);
+                    Files.deleteIfExists(file);
+                    deleted = true;
+                }
+            }
+        } catch (final IOException e) {
+            throw new StoreIOException("cannot collect old column files in " + columnsDir + ": " + e, e);
+        }
+        if (deleted && durability != Durability.NONE) {
+            StoreFiles.forceDirectory(columnsDir);
+        }
+    }
+
+    private ColumnDescriptor require(final String key) {
+        checkOpen();
+        final ColumnDescriptor descriptor = index.get(Keys.validate(key));
+        if (descriptor == null) {
+            throw notFound(key);
+        }
+        return descriptor;
+    }
+
+    private KeyNotFoundException notFound(final String key) {
+        final List<String> closest = Keys.closest(key, keys(), 3);
+        return new KeyNotFoundException("key '" + Keys.escape(key) + "' is not in store " + dir
+            + (closest.isEmpty() ? " (it is empty)" : "; closest keys: " + closest));
+    }
+
+    private void checkOpen() {
+        if (state == State.CLOSED) {
+            throw new AlreadyClosedException("store " + dir + " is closed");
+        }
+    }
+
+    private void checkWritable() {
+        checkOpen();
+        if (readOnly) {
+            throw new ActCacheException("store " + dir + " is open read-only");
+        }
+    }
+
+    private void abandonAfterFailedOpen() {
+        state = State.CLOSED;
+        if (journal != null) {
+            journal.close();
+        }
+        if (index != null) {
+            index.close();
+        }
+        channels.close();
+        mappings.close();
+        lock.abandon();
+    }
+
+    private static RuntimeException collect(final RuntimeException failure, final Runnable action) {
+        try {
+            action.run();
+            return failure;
+        } catch (final RuntimeException e) {
+            if (failure == null) {
+                return e;
+            }
+            failure.addSuppressed(e);
+            return failure;
+        }
+    }
+
+    private static void sweepStaleInMemoryStores(final Path root) {
+        if (!Files.isDirectory(root)) {
+            return;
+        }
+        try (DirectoryStream<Path> entries = Files.newDirectoryStream(root)) {
+            for (final Path entry : entries) {
+                final String name = entry.getFileName().toString();
+                final int dash = name.indexOf('-');
+                if (dash <= 0) {
+                    continue;
+                }
+                try {
+                    final long pid = Long.parseLong(name.substring(0, dash));
+                    if (ProcessHandle.of(pid).isEmpty()) {
+                        StoreFiles.deleteTree(entry);
+                    }
+                } catch (final NumberFormatException | ActCacheException e) {
+                    LOG.debug("not sweeping {}: {}", entry, e.toString());
+                }
+            }
+        } catch (final IOException e) {
+            LOG.warn("cannot sweep stale in-memory stores in {}: {}", root, e.toString());
+        }
+    }
+}

@@ -1,0 +1,115 @@
+package io.actcache.store;
+
+import io.actcache.StoreIOException;
+
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+
+/**
+ * The writer's bounded set of open column files, least recently used closed first, so a store of any number
+ * of keys holds at most {@link StoreOptions#maxOpenFiles()} descriptors. One thread only.
+ */
+final class ChannelCache implements AutoCloseable {
+    private final int maxOpen;
+    private final LinkedHashMap<Long, FileChannel> channels = new LinkedHashMap<>(16, 0.75f, true);
+
+    ChannelCache(final int maxOpen) {
+        this.maxOpen = maxOpen;
+    }
+
+    /**
+     * @param columnId the column.
+     * @param file     its file.
+     * @param create   whether to create the file (a new column) rather than require it.
+     * @return an open read-write channel.
+     */
+    FileChannel channel(final long columnId, final Path file, final boolean create) {
+        FileChannel channel = channels.get(columnId);
+        if (channel != null) {
+            return channel;
+        }
+        try {
+            channel = create
+                ? FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ, StandardOpenOption.WRITE)
+                : FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE);
+        } catch (final IOException e) {
+            throw new StoreIOException("cannot open column file " + file + ": " + e, e);
+        }
+        channels.put(columnId, channel);
+        final Iterator<FileChannel> eldest = channels.values().iterator();
+        while (channels.size() > maxOpen && eldest.hasNext()) {
+            final FileChannel old = eldest.next();
+            if (old != channel) {
+                eldest.remove();
+                closeChannel(old);
+            }
+        }
+        return channel;
+    }
+
+    /**
+     * Forces every open channel's data to the device.
+     */
+    void forceAll() {
+        for (final FileChannel channel : channels.values()) {
+            try {
+                channel.force(false);
+            } catch (final IOException e) {
+                throw new StoreIOException("cannot force a column file: " + e, e);
+            }
+        }
+    }
+
+    /**
+     * Closes a column's channel if open.
+     *
+     * @param columnId the column.
+     */
+    void invalidate(final long columnId) {
+        final FileChannel channel = channels.remove(columnId);
+        if (channel != null) {
+            closeChannel(channel);
+        }
+    }
+
+    /** @return channels open now. */
+    int openFiles() {
+        return channels.size();
+    }
+
+    /** Closes every channel. Idempotent. */
+    @Override
+    public void close() {
+        final List<FileChannel> all = new ArrayList<>(channels.values());
+        channels.clear();
+        StoreIOException failure = null;
+        for (final FileChannel channel : all) {
+            try {
+                channel.close();
+            } catch (final IOException e) {
+                if (failure == null) {
+                    failure = new StoreIOException("cannot close a column file: " + e, e);
+                } else {
+                    failure.addSuppressed(e);
+                }
+            }
+        }
+        if (failure != null) {
+            throw failure;
+        }
+    }
+
+    private static void closeChannel(final FileChannel channel) {
+        try {
+            channel.close();
+        } catch (final IOException e) {
+            throw new StoreIOException("cannot close a column file: " + e, e);
+        }
+    }
+}

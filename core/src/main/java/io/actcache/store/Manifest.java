@@ -1,0 +1,238 @@
+package io.actcache.store;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
+import io.actcache.CorruptFileException;
+import io.actcache.codec.Codec;
+import io.actcache.tensor.DType;
+import io.actcache.tensor.Shape;
+import org.agrona.SemanticVersion;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * {@code manifest.json}: the checkpoint. Every key's descriptor and the epoch it is complete up to, in JSON so
+ * that Python finds a key's NPY file with {@code json.load(...)["columns"][key]["file"]}:
+ * <pre>
+ * {
+ *   "format": "actcache-manifest", "version": "1.0.0", "epoch": 12, "nextColumnId": 40, "keyCount": 1,
+ *   "columns": {
+ *     "resid_out_3": {"id": 7, "file": "columns/7.npy", "kind": "DENSE", "dtype": "F32", "codec": "RAW",
+ *                     "shape": [64, 128, 768], "bytes": 25165824, "dataOffset": 4096}
+ *   }
+ * }
+ * </pre>
+ * The header fields come first, so {@link #readHeader(Path)} stops before the columns. Written atomically
+ * (temp file, force, rename, directory force).
+ *
+ * @param epoch        the epoch this checkpoint is complete up to.
+ * @param nextColumnId the next unused column id.
+ * @param columns      every key's descriptor, sorted by key.
+ */
+public record Manifest(long epoch, long nextColumnId, Map<String, ColumnDescriptor> columns) {
+    /** Manifest format version. */
+    public static final int VERSION = SemanticVersion.compose(1, 0, 0);
+    /** Byte offset of tensor data in a RAW column file (after the padded NPY header). */
+    public static final long DATA_OFFSET = 4096;
+
+    private static final String FORMAT = "actcache-manifest";
+    private static final JsonFactory JSON = new JsonFactory();
+
+    /**
+     * The header fields, read without the columns.
+     *
+     * @param epoch        checkpoint epoch.
+     * @param nextColumnId next unused column id.
+     * @param keyCount     keys in the checkpoint.
+     */
+    public record Header(long epoch, long nextColumnId, long keyCount) {
+    }
+
+    /** @return an empty manifest at epoch 0. */
+    public static Manifest empty() {
+        return new Manifest(0, 1, new TreeMap<>());
+    }
+
+    /**
+     * Writes the manifest atomically.
+     *
+     * @param file  target path.
+     * @param force whether to force to the device.
+     */
+    public void write(final Path file, final boolean force) {
+        final ByteArrayOutputStream out = new ByteArrayOutputStream(256 + columns.size() * 200);
+        try (JsonGenerator json = JSON.createGenerator(out)) {
+            json.useDefaultPrettyPrinter();
+            json.writeStartObject();
+            json.writeStringField("format", FORMAT);
+            json.writeStringField("version", SemanticVersion.toString(VERSION));
+            json.writeNumberField("epoch", epoch);
+            json.writeNumberField("nextColumnId", nextColumnId);
+            json.writeNumberField("keyCount", columns.size());
+            json.writeObjectFieldStart("columns");
+            for (final Map.Entry<String, ColumnDescriptor> entry : new TreeMap<>(columns).entrySet()) {
+                final ColumnDescriptor column = entry.getValue();
+                json.writeObjectFieldStart(entry.getKey());
+                json.writeNumberField("id", column.columnId());
+                json.writeStringField("file", StoreFiles.COLUMNS + "/" + StoreFiles.columnFileName(column.columnId()));
+                json.writeStringField("kind", column.kind().name());
+                json.writeStringField("dtype", column.dtype().name());
+                json.writeStringField("codec", column.codec().name());
+                json.writeArrayFieldStart("shape");
+                for (int i = 0; i < column.shape().rank(); i++) {
+                    json.writeNumber(column.shape().dim(i));
+                }
+                json.writeEndArray();
+                json.writeNumberField("bytes", column.byteSize());
+                json.writeNumberField("dataOffset", DATA_OFFSET);
+                json.writeEndObject();
+            }
+            json.writeEndObject();
+            json.writeEndObject();
+        } catch (final IOException e) {
+            throw new IllegalStateException("cannot encode manifest", e);
+        }
+        StoreFiles.replaceAtomically(file, ByteBuffer.wrap(out.toByteArray()), force);
+    }
+
+    /**
+     * Reads the header fields only.
+     *
+     * @param file the manifest.
+     * @return the header, or null when the file does not exist.
+     */
+    public static Header readHeader(final Path file) {
+        return parse(file, null);
+    }
+
+    /**
+     * Reads the whole manifest.
+     *
+     * @param file the manifest.
+     * @return the manifest, or null when the file does not exist.
+     */
+    public static Manifest read(final Path file) {
+        final Map<String, ColumnDescriptor> columns = new TreeMap<>();
+        final Header header = parse(file, columns);
+        return header == null ? null : new Manifest(header.epoch(), header.nextColumnId(), columns);
+    }
+
+    private static Header parse(final Path file, final Map<String, ColumnDescriptor> columns) {
+        try (InputStream in = Files.newInputStream(file); JsonParser json = JSON.createParser(in)) {
+            expect(file, json, json.nextToken(), JsonToken.START_OBJECT);
+            long epoch = -1;
+            long nextColumnId = -1;
+            long keyCount = -1;
+            String format = null;
+            while (json.nextToken() == JsonToken.FIELD_NAME) {
+                final String field = json.currentName();
+                final JsonToken value = json.nextToken();
+                switch (field) {
+                    case "format": format = json.getText(); break;
+                    case "version": checkVersion(file, json.getText()); break;
+                    case "epoch": epoch = json.getLongValue(); break;
+                    case "nextColumnId": nextColumnId = json.getLongValue(); break;
+                    case "keyCount": keyCount = json.getLongValue(); break;
+                    case "columns":
+                        if (!FORMAT.equals(format) || epoch < 0 || nextColumnId < 1 || keyCount < 0) {
+                            throw corrupt(file, json, "header fields missing or invalid before \"columns\"");
+                        }
+                        if (columns == null) {
+                            return new Header(epoch, nextColumnId, keyCount);
+                        }
+                        expect(file, json, value, JsonToken.START_OBJECT);
+                        readColumns(file, json, columns);
+                        if (columns.size() != keyCount) {
+                            throw corrupt(file, json, "keyCount " + keyCount + " but " + columns.size() + " columns");
+                        }
+                        return new Header(epoch, nextColumnId, keyCount);
+                    default: json.skipChildren();
+                }
+            }
+            throw corrupt(file, json, "no \"columns\" object");
+        } catch (final NoSuchFileException e) {
+            return null;
+        } catch (final CorruptFileException e) {
+            throw e;
+        } catch (final IOException | RuntimeException e) {
+            throw new CorruptFileException("cannot parse manifest " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static void readColumns(final Path file, final JsonParser json, final Map<String, ColumnDescriptor> out)
+        throws IOException {
+        while (json.nextToken() == JsonToken.FIELD_NAME) {
+            final String key = json.currentName();
+            expect(file, json, json.nextToken(), JsonToken.START_OBJECT);
+            long id = -1;
+            ColumnKind kind = null;
+            DType dtype = null;
+            Codec codec = null;
+            Shape shape = null;
+            while (json.nextToken() == JsonToken.FIELD_NAME) {
+                final String field = json.currentName();
+                json.nextToken();
+                switch (field) {
+                    case "id": id = json.getLongValue(); break;
+                    case "kind": kind = ColumnKind.valueOf(json.getText()); break;
+                    case "dtype": dtype = DType.valueOf(json.getText()); break;
+                    case "codec": codec = Codec.valueOf(json.getText()); break;
+                    case "shape":
+                        final List<Long> dims = new ArrayList<>();
+                        while (json.nextToken() == JsonToken.VALUE_NUMBER_INT) {
+                            dims.add(json.getLongValue());
+                        }
+                        shape = Shape.of(dims.stream().mapToLong(Long::longValue).toArray());
+                        break;
+                    default: json.skipChildren();
+                }
+            }
+            if (id < 1 || kind == null || dtype == null || codec == null || shape == null) {
+                throw corrupt(file, json, "column '" + key + "' lacks id, kind, dtype, codec or shape");
+            }
+            out.put(key, new ColumnDescriptor(id, kind, dtype, codec, shape));
+        }
+    }
+
+    private static void checkVersion(final Path file, final String text) {
+        final String[] parts = text.split("\\.");
+        final int major;
+        try {
+            major = Integer.parseInt(parts[0]);
+        } catch (final NumberFormatException e) {
+            throw new CorruptFileException("manifest " + file + ": bad version '" + text + "'", e);
+        }
+        if (major > SemanticVersion.major(VERSION)) {
+            throw new io.actcache.FormatTooNewException("manifest " + file + " has version " + text
+                + ", newer than this build reads (" + SemanticVersion.toString(VERSION) + ")");
+        }
+        if (major < SemanticVersion.major(VERSION)) {
+            throw new io.actcache.FormatTooOldException("manifest " + file + " has version " + text
+                + ", older than this build reads (" + SemanticVersion.toString(VERSION) + ")");
+        }
+    }
+
+    private static void expect(final Path file, final JsonParser json, final JsonToken actual,
+        final JsonToken expected) {
+        if (actual != expected) {
+            throw corrupt(file, json, "expected " + expected + ", found " + actual);
+        }
+    }
+
+    private static CorruptFileException corrupt(final Path file, final JsonParser json, final String what) {
+        return new CorruptFileException("manifest " + file + " at byte "
+            + json.currentLocation().getByteOffset() + ": " + what);
+    }
+}

@@ -1,0 +1,138 @@
+package io.actcache.store;
+
+import io.actcache.StoreIOException;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+
+/**
+ * The layout of a store directory and the file operations every part of the store shares: atomic replacement
+ * (temp file, force, rename, directory force) and directory forcing.
+ */
+public final class StoreFiles {
+    /** Format version and creation options. */
+    public static final String PROPERTIES = "actcache.properties";
+    /** Checkpoint of every key's descriptor. */
+    public static final String MANIFEST = "manifest.json";
+    /** Redo log since the checkpoint. */
+    public static final String JOURNAL = "journal";
+    /** The writer's derived Chronicle Map index. */
+    public static final String INDEX = "index.cmap";
+    /** Directory of column files. */
+    public static final String COLUMNS = "columns";
+    /** Single-writer lock file. */
+    public static final String LOCK = "lock";
+    /** Pid of the lock holder; present only while a writer has the store open. */
+    public static final String LOCK_PID = "lock.pid";
+    /** Extension of RAW DENSE column files. */
+    public static final String NPY_EXTENSION = ".npy";
+
+    private StoreFiles() {
+    }
+
+    /**
+     * @param dir      store directory.
+     * @param columnId column id.
+     * @return the column's file.
+     */
+    public static Path columnFile(final Path dir, final long columnId) {
+        return dir.resolve(COLUMNS).resolve(columnFileName(columnId));
+    }
+
+    /**
+     * @param columnId column id.
+     * @return the file name relative to {@code columns/}.
+     */
+    public static String columnFileName(final long columnId) {
+        return columnId + NPY_EXTENSION;
+    }
+
+    /**
+     * @param fileName a name in {@code columns/}.
+     * @return the column id it names, or -1 when it is not a column file name.
+     */
+    public static long columnIdOf(final String fileName) {
+        if (!fileName.endsWith(NPY_EXTENSION)) {
+            return -1;
+        }
+        final String digits = fileName.substring(0, fileName.length() - NPY_EXTENSION.length());
+        if (digits.isEmpty() || digits.length() > 18 || !digits.chars().allMatch(Character::isDigit)) {
+            return -1;
+        }
+        return Long.parseLong(digits);
+    }
+
+    /**
+     * Replaces {@code target} atomically with {@code content}: writes a temp file, forces it, renames it over
+     * the target and forces the directory, so a crash leaves either the old or the new file whole.
+     *
+     * @param target  file to replace.
+     * @param content bytes to write.
+     * @param force   whether to force file and directory (false for durability NONE).
+     */
+    public static void replaceAtomically(final Path target, final ByteBuffer content, final boolean force) {
+        final Path temp = target.resolveSibling(target.getFileName() + ".tmp");
+        try {
+            try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                StandardOpenOption.TRUNCATE_EXISTING)) {
+                while (content.hasRemaining()) {
+                    channel.write(content);
+                }
+                if (force) {
+                    channel.force(true);
+                }
+            }
+            try {
+                Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            } catch (final AtomicMoveNotSupportedException e) {
+                throw new StoreIOException("cannot replace " + target + " atomically: " + e.getMessage(), e);
+            }
+            if (force) {
+                forceDirectory(target.getParent());
+            }
+        } catch (final IOException e) {
+            throw new StoreIOException("cannot write " + target + ": " + e, e);
+        }
+    }
+
+    /**
+     * Forces a directory's entries (new, renamed or deleted files) to the device.
+     *
+     * @param dir the directory.
+     */
+    public static void forceDirectory(final Path dir) {
+        try (FileChannel channel = FileChannel.open(dir, StandardOpenOption.READ)) {
+            channel.force(true);
+        } catch (final IOException e) {
+            throw new StoreIOException("cannot force directory " + dir + ": " + e, e);
+        }
+    }
+
+    /**
+     * Deletes a directory tree; used for in-memory stores and stale temporaries.
+     *
+     * @param dir the root to delete; missing is fine.
+     */
+    public static void deleteTree(final Path dir) {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (var paths = Files.walk(dir)) {
+            paths.sorted(java.util.Comparator.reverseOrder()).forEach(path -> {
+                try {
+                    Files.deleteIfExists(path);
+                } catch (final IOException e) {
+                    throw new StoreIOException("cannot delete " + path + ": " + e, e);
+                }
+            });
+        } catch (final IOException e) {
+            throw new StoreIOException("cannot delete " + dir + ": " + e, e);
+        }
+    }
+}
