@@ -457,7 +457,7 @@ public final class ActivationStore implements AutoCloseable {
             failure = collect(failure, activeBatch::close);
         }
         boolean clean = true;
-        if (!readOnly && !deleteOnClose) {
+        if (!readOnly && !deleteOnClose && epoch != checkpointEpoch) {
             try {
                 checkpoint();
             } catch (final RuntimeException e) {

@@ -1,0 +1,81 @@
+package io.actcache.bench;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.FileVisitResult;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.attribute.BasicFileAttributes;
+
+/**
+ * Scratch directories for benchmarks: created under {@code java.io.tmpdir} (pass
+ * {@code -jvmArgsAppend -Djava.io.tmpdir=DIR} to bench another disk) and deleted after use.
+ */
+public final class BenchFiles {
+    private BenchFiles() {
+    }
+
+    /**
+     * @param prefix name prefix.
+     * @return a new empty directory under {@code java.io.tmpdir}.
+     */
+    public static Path newDirectory(final String prefix) {
+        try {
+            return Files.createTempDirectory(Path.of(System.getProperty("java.io.tmpdir")), prefix);
+        } catch (final IOException e) {
+            throw new UncheckedIOException("cannot create a scratch directory under java.io.tmpdir: " + e, e);
+        }
+    }
+
+    /**
+     * Checks free space before a benchmark writes a large store.
+     *
+     * @param dir   where the data goes.
+     * @param bytes bytes about to be written; a quarter more is kept free.
+     * @throws IllegalStateException naming both figures when the disk is too small.
+     */
+    public static void requireFreeSpace(final Path dir, final long bytes) {
+        try {
+            final long usable = Files.getFileStore(dir).getUsableSpace();
+            if (usable < bytes + bytes / 4) {
+                throw new IllegalStateException(dir + " has " + (usable >> 20) + " MiB free, the benchmark needs "
+                    + ((bytes + bytes / 4) >> 20) + " MiB: choose a smaller size with -p, or another java.io.tmpdir");
+            }
+        } catch (final IOException e) {
+            throw new UncheckedIOException("cannot read free space of " + dir + ": " + e, e);
+        }
+    }
+
+    /**
+     * Deletes a directory tree; a missing directory is fine.
+     *
+     * @param dir the directory.
+     */
+    public static void deleteTree(final Path dir) {
+        if (dir == null || !Files.exists(dir)) {
+            return;
+        }
+        try {
+            Files.walkFileTree(dir, new SimpleFileVisitor<>() {
+                @Override
+                public FileVisitResult visitFile(final Path file, final BasicFileAttributes attrs) throws IOException {
+                    Files.delete(file);
+                    return FileVisitResult.CONTINUE;
+                }
+
+                @Override
+                public FileVisitResult postVisitDirectory(final Path directory, final IOException e)
+                    throws IOException {
+                    if (e != null) {
+                        throw e;
+                    }
+                    Files.delete(directory);
+                    return FileVisitResult.CONTINUE;
+                }
+            });
+        } catch (final IOException e) {
+            throw new UncheckedIOException("cannot delete " + dir + ": " + e, e);
+        }
+    }
+}

@@ -1,0 +1,96 @@
+package io.actcache.bench;
+
+import org.openjdk.jmh.results.RunResult;
+import org.openjdk.jmh.results.format.ResultFormatType;
+import org.openjdk.jmh.runner.Runner;
+import org.openjdk.jmh.runner.RunnerException;
+import org.openjdk.jmh.runner.options.ChainedOptionsBuilder;
+import org.openjdk.jmh.runner.options.CommandLineOptionException;
+import org.openjdk.jmh.runner.options.CommandLineOptions;
+import org.openjdk.jmh.runner.options.OptionsBuilder;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.List;
+
+/**
+ * Main class of {@code bench/target/benchmarks.jar}: JMH's command line, plus the actcache JVM flags appended to
+ * every forked JVM ({@link JvmFlags}), a {@value #QUICK} profile, and the ratio table ({@link Report}) printed
+ * and written after the run.
+ *
+ * <p>Accepts every JMH option ({@code -h} lists them). {@value #QUICK} runs one fork with fewer iterations and
+ * smaller stores, for a smoke check in about two minutes; any option given explicitly still wins. Results go to
+ * {@value #RESULT_JSON} and {@value #RATIOS_MD} in the directory named by the system property
+ * {@value #OUT_PROPERTY} (default: the working directory) unless {@code -rff} names a file.
+ */
+public final class BenchMain {
+    /** Argument selecting the quick profile. */
+    public static final String QUICK = "--quick";
+    /** System property naming the output directory. */
+    public static final String OUT_PROPERTY = "actcache.bench.out";
+    /** JMH's JSON results. */
+    public static final String RESULT_JSON = "jmh-result.json";
+    /** The ratio table, Markdown. */
+    public static final String RATIOS_MD = "jmh-ratios.md";
+
+    private BenchMain() {
+    }
+
+    /**
+     * @param args JMH options, optionally {@value #QUICK}.
+     * @throws CommandLineOptionException when JMH rejects an option.
+     * @throws RunnerException            when a benchmark fails.
+     * @throws IOException                when the results cannot be written.
+     */
+    public static void main(final String[] args) throws CommandLineOptionException, RunnerException, IOException {
+        final List<String> jmhArgs = new ArrayList<>(Arrays.asList(args));
+        final boolean quick = jmhArgs.remove(QUICK);
+        final CommandLineOptions cli = new CommandLineOptions(jmhArgs.toArray(new String[0]));
+        if (cli.shouldHelp() || cli.shouldList() || cli.shouldListWithParams() || cli.shouldListProfilers()
+            || cli.shouldListResultFormats()) {
+            org.openjdk.jmh.Main.main(jmhArgs.toArray(new String[0]));
+            return;
+        }
+        final Path out = Path.of(System.getProperty(OUT_PROPERTY, "."));
+        final Collection<RunResult> results = new Runner(options(cli, quick, out)).run();
+        final String ratios = Report.markdown(results);
+        System.out.println();
+        System.out.println(ratios);
+        Files.createDirectories(out);
+        Files.writeString(out.resolve(RATIOS_MD), ratios, StandardCharsets.UTF_8);
+    }
+
+    private static org.openjdk.jmh.runner.options.Options options(final CommandLineOptions cli, final boolean quick,
+        final Path out) {
+        final List<String> jvmArgs = new ArrayList<>(cli.getJvmArgsAppend().orElse(List.of()));
+        jvmArgs.addAll(JvmFlags.forRunningJdk());
+        final ChainedOptionsBuilder builder = new OptionsBuilder().parent(cli)
+            .jvmArgsAppend(jvmArgs.toArray(new String[0]));
+        if (!cli.getResult().hasValue()) {
+            builder.result(out.resolve(RESULT_JSON).toString());
+            if (!cli.getResultFormat().hasValue()) {
+                builder.resultFormat(ResultFormatType.JSON);
+            }
+        }
+        if (quick) {
+            if (!cli.getForkCount().hasValue()) {
+                builder.forks(1);
+            }
+            if (!cli.getWarmupIterations().hasValue()) {
+                builder.warmupIterations(2);
+            }
+            if (!cli.getMeasurementIterations().hasValue()) {
+                builder.measurementIterations(4);
+            }
+            if (!cli.getParameter(OpenBenchmark.TOTAL_GIB).hasValue()) {
+                builder.param(OpenBenchmark.TOTAL_GIB, "1", "4");
+            }
+        }
+        return builder.build();
+    }
+}

@@ -1,0 +1,216 @@
+package io.actcache.bench;
+
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.infra.BenchmarkParams;
+import org.openjdk.jmh.results.Result;
+import org.openjdk.jmh.results.RunResult;
+
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * Turns a JMH run into Markdown: every score with its error, throughput where a benchmark moves a known number
+ * of bytes per operation, and the ratios the targets are stated in, all from the one run.
+ *
+ * <p>A ratio is either a speed ratio of a benchmark to a baseline measured beside it (the best of several
+ * baselines when more are named), or a scaling ratio of one benchmark's time at the largest value of a parameter
+ * to its time at the smallest. Add a benchmark's ratios to {@link #RATIOS}; results without one are still
+ * listed.
+ */
+public final class Report {
+    /** Ratios reported when their benchmarks ran. */
+    static final List<Ratio> RATIOS = List.of(
+        Ratio.speed("AppendBenchmark.store", List.of("AppendBenchmark.memoryCopy"),
+            "append vs baseline 1 (copy into faulted off-heap memory)", 0, "report only"),
+        Ratio.speed("AppendBenchmark.store", List.of("AppendBenchmark.channelWrite", "AppendBenchmark.mappedWrite"),
+            "append vs baseline 2 (best raw write of a fresh file)", 0.80, ">= 0.80"),
+        Ratio.scaling("OpenBenchmark.openWriter", OpenBenchmark.TOTAL_GIB,
+            "writer open+close, time at largest / smallest store", 1.25, "~1 (<= 1.25)"),
+        Ratio.scaling("OpenBenchmark.openReadOnly", OpenBenchmark.TOTAL_GIB,
+            "read-only open+close, time at largest / smallest store", 1.25, "~1 (<= 1.25)"));
+
+    /** Bytes one operation moves, by benchmark class, for the throughput column. */
+    static final Map<String, Long> BYTES_PER_OP = Map.of("AppendBenchmark", AppendBenchmark.BATCH_BYTES);
+
+    private Report() {
+    }
+
+    /**
+     * @param results a JMH run's results.
+     * @return Markdown: a results table and a ratios table.
+     */
+    public static String markdown(final Collection<RunResult> results) {
+        final List<Row> rows = new ArrayList<>();
+        results.forEach(result -> rows.add(Row.of(result)));
+        rows.sort(Comparator.comparing(Row::name).thenComparing(row -> row.params().toString()));
+        final StringBuilder out = new StringBuilder();
+        out.append("| benchmark | params | mode | score | error (99.9%) | units | throughput |\n");
+        out.append("|---|---|---|---:|---:|---|---:|\n");
+        for (final Row row : rows) {
+            out.append(String.format(Locale.ROOT, "| %s | %s | %s | %.3f | %.3f | %s | %s |%n", row.name(),
+                row.paramText(), row.mode().shortLabel(), row.score(), row.error(), row.unit(), throughput(row)));
+        }
+        out.append("\n| ratio | params | value | error | target | met |\n|---|---|---:|---:|---|---|\n");
+        for (final Ratio ratio : RATIOS) {
+            ratio.appendTo(out, rows);
+        }
+        return out.toString();
+    }
+
+    private static String throughput(final Row row) {
+        final Long bytes = BYTES_PER_OP.get(row.name().substring(0, row.name().indexOf('.')));
+        if (bytes == null || row.mode() == Mode.Throughput) {
+            return "";
+        }
+        final double seconds = row.score() * Row.secondsPerUnit(row.unit());
+        return String.format(Locale.ROOT, "%.2f GB/s", bytes / seconds / 1e9);
+    }
+
+    /**
+     * One benchmark's result.
+     *
+     * @param name   simple class name and method, e.g. {@code AppendBenchmark.store}.
+     * @param params parameter values by name.
+     * @param mode   JMH mode.
+     * @param score  primary score.
+     * @param error  half-width of the 99.9% confidence interval (NaN with too few samples).
+     * @param unit   score unit, e.g. {@code ms/op}.
+     */
+    record Row(String name, Map<String, String> params, Mode mode, double score, double error, String unit) {
+        static Row of(final RunResult result) {
+            final BenchmarkParams params = result.getParams();
+            final String benchmark = params.getBenchmark();
+            final int method = benchmark.lastIndexOf('.');
+            final int type = benchmark.lastIndexOf('.', method - 1);
+            final Map<String, String> values = new TreeMap<>();
+            for (final String key : params.getParamsKeys()) {
+                values.put(key, params.getParam(key));
+            }
+            final Result<?> primary = result.getPrimaryResult();
+            return new Row(benchmark.substring(type + 1), values, params.getMode(), primary.getScore(),
+                primary.getScoreError(), primary.getScoreUnit());
+        }
+
+        String paramText() {
+            return params.isEmpty() ? "" : params.toString().replaceAll("[{}]", "");
+        }
+
+        /** @return the time-per-operation of this row in the units of {@code other}'s score. */
+        double timeIn(final Row other) {
+            return score * secondsPerUnit(unit) / secondsPerUnit(other.unit);
+        }
+
+        static double secondsPerUnit(final String unit) {
+            final String time = unit.substring(0, unit.indexOf('/'));
+            switch (time) {
+                case "s": return 1;
+                case "ms": return 1e-3;
+                case "us": return 1e-6;
+                case "ns": return 1e-9;
+                default: throw new IllegalArgumentException("not a time unit: " + unit);
+            }
+        }
+    }
+
+    /**
+     * A ratio the targets are stated in.
+     *
+     * @param name      the benchmark of the numerator.
+     * @param others    baselines (speed ratio, the best is used) or empty (scaling ratio).
+     * @param param     the parameter a scaling ratio spans, or null.
+     * @param label     what the ratio means.
+     * @param limit     bound the value must meet: a minimum for a speed ratio, a maximum for a scaling ratio; 0 for
+     *                  none.
+     * @param target    the target as text.
+     */
+    record Ratio(String name, List<String> others, String param, String label, double limit, String target) {
+        static Ratio speed(final String name, final List<String> baselines, final String label, final double min,
+            final String target) {
+            return new Ratio(name, baselines, null, label, min, target);
+        }
+
+        static Ratio scaling(final String name, final String param, final String label, final double max,
+            final String target) {
+            return new Ratio(name, List.of(), param, label, max, target);
+        }
+
+        void appendTo(final StringBuilder out, final List<Row> rows) {
+            for (final Row row : rows) {
+                if (row.name().equals(name) && row.mode() != Mode.Throughput) {
+                    if (param == null) {
+                        appendSpeed(out, row, rows);
+                    } else {
+                        appendScaling(out, row, rows);
+                    }
+                }
+            }
+        }
+
+        private void appendSpeed(final StringBuilder out, final Row ours, final List<Row> rows) {
+            Row best = null;
+            for (final Row row : rows) {
+                if (others.contains(row.name()) && row.params().equals(ours.params())
+                    && (best == null || row.timeIn(ours) < best.timeIn(ours))) {
+                    best = row;
+                }
+            }
+            if (best != null) {
+                // Speed of ours relative to the baseline: the inverse ratio of times per operation.
+                final double value = best.timeIn(ours) / ours.score();
+                append(out, label + " [" + best.name() + "]", ours, value, error(value, ours, best), value >= limit);
+            }
+        }
+
+        private void appendScaling(final StringBuilder out, final Row row, final List<Row> rows) {
+            Row smallest = null;
+            Row largest = null;
+            for (final Row other : rows) {
+                if (other.name().equals(name) && sameExcept(other, row)) {
+                    final double size = Double.parseDouble(other.params().get(param));
+                    if (smallest == null || size < Double.parseDouble(smallest.params().get(param))) {
+                        smallest = other;
+                    }
+                    if (largest == null || size > Double.parseDouble(largest.params().get(param))) {
+                        largest = other;
+                    }
+                }
+            }
+            if (row == largest && smallest != largest) {
+                final double value = largest.timeIn(smallest) / smallest.score();
+                final String span = param + " " + largest.params().get(param) + "/" + smallest.params().get(param);
+                append(out, label + " [" + span + "]", row, value, error(value, largest, smallest), value <= limit);
+            }
+        }
+
+        private boolean sameExcept(final Row a, final Row b) {
+            final Map<String, String> left = new TreeMap<>(a.params());
+            final Map<String, String> right = new TreeMap<>(b.params());
+            left.remove(param);
+            right.remove(param);
+            return left.equals(right);
+        }
+
+        private void append(final StringBuilder out, final String text, final Row row, final double value,
+            final double error, final boolean met) {
+            final Map<String, String> rest = new TreeMap<>(row.params());
+            if (param != null) {
+                rest.remove(param);
+            }
+            out.append(String.format(Locale.ROOT, "| %s | %s | %.3f | %.3f | %s | %s |%n", text,
+                rest.isEmpty() ? "" : rest.toString().replaceAll("[{}]", ""), value, error, target,
+                limit == 0 ? "-" : met ? "yes" : "NO"));
+        }
+
+        /** First-order propagation of both relative errors (each a 99.9% half-width). */
+        private static double error(final double value, final Row a, final Row b) {
+            final double ra = a.error() / a.score();
+            final double rb = b.error() / b.score();
+            return value * Math.sqrt(ra * ra + rb * rb);
+        }
+    }
+}

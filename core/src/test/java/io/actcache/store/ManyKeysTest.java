@@ -1,0 +1,90 @@
+package io.actcache.store;
+
+import io.actcache.tensor.DType;
+import io.actcache.tensor.Shape;
+import io.actcache.tensor.Tensor;
+import io.actcache.testing.TestData;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * 20,000 keys written and read back while the live mappings ({@code /proc/self/maps}) and open descriptors
+ * ({@code /proc/self/fd}) of the store's files stay within the configured bounds: unmapping is deterministic.
+ */
+class ManyKeysTest {
+    private static final int KEYS = 20_000;
+    private static final int MAX_MAPPINGS = 32;
+    private static final int MAX_FILES = 16;
+
+    @TempDir
+    Path tmp;
+
+    @Test
+    void shouldReadTwentyThousandKeysWithinTheMappingAndDescriptorBounds() throws IOException {
+        final Path dir = tmp.resolve("many");
+        final StoreOptions options = StoreOptions.builder().durability(Durability.NONE).expectedKeys(KEYS)
+            .maxMappedChunks(MAX_MAPPINGS).maxOpenFiles(MAX_FILES).build();
+        final Tensor value = Tensor.allocate(DType.F32, Shape.of(2, 16));
+        int peakMappings = 0;
+        int peakFiles = 0;
+        try (ActivationStore store = ActivationStore.create(dir, options)) {
+            for (int i = 0; i < KEYS; i++) {
+                TestData.fill(value, i);
+                store.append("blocks." + i + ".hook_resid_post", value);
+                if (i % 500 == 0) {
+                    peakFiles = Math.max(peakFiles, openDescriptorsUnder(dir));
+                }
+            }
+        }
+        try (ActivationStore store = ActivationStore.open(dir, options)) {
+            assertEquals(KEYS, store.size());
+            for (int i = 0; i < KEYS; i++) {
+                TestData.fill(value, i);
+                assertTrue(store.get("blocks." + i + ".hook_resid_post").contentEquals(value.view()), "key " + i);
+                if (i % 250 == 0) {
+                    peakMappings = Math.max(peakMappings, mappingsUnder(dir));
+                    peakFiles = Math.max(peakFiles, openDescriptorsUnder(dir));
+                }
+            }
+            assertTrue(store.mappedChunks() <= MAX_MAPPINGS);
+        }
+        assertTrue(peakMappings > 0 && peakMappings <= MAX_MAPPINGS + 1,
+            "column mappings peaked at " + peakMappings + " (bound " + MAX_MAPPINGS + ", + the index)");
+        // Column files, plus the journal, lock, and the index (mapped, its descriptor may stay open).
+        assertTrue(peakFiles <= MAX_FILES + 4, "descriptors peaked at " + peakFiles + " (bound " + MAX_FILES + ")");
+        assertEquals(0, mappingsUnder(dir), "everything unmapped after close");
+        assertEquals(0, openDescriptorsUnder(dir), "everything closed after close");
+    }
+
+    private static int mappingsUnder(final Path dir) throws IOException {
+        final String prefix = dir.toRealPath().toString();
+        try (Stream<String> lines = Files.lines(Path.of("/proc/self/maps"))) {
+            return (int) lines.filter(line -> line.contains(prefix)).count();
+        }
+    }
+
+    private static int openDescriptorsUnder(final Path dir) throws IOException {
+        final String prefix = dir.toRealPath().toString();
+        int count = 0;
+        try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
+            for (final Path fd : (Iterable<Path>) fds::iterator) {
+                try {
+                    if (Files.readSymbolicLink(fd).toString().startsWith(prefix)) {
+                        count++;
+                    }
+                } catch (final IOException e) {
+                    // closed while listing
+                }
+            }
+        }
+        return count;
+    }
+}
