@@ -383,7 +383,7 @@ public final class TensorView {
     private long position(final long index, final DType expected) {
         if (SHOULD_CHECK) {
             if (expected != null && dtype != expected) {
-                throw dtypeMismatch("get" + expected, expected.toString());
+                throw dtypeMismatch("a typed read of " + expected, expected.toString());
             }
             if (index < 0 || index >= elementCount) {
                 throw new IndexOutOfBoundsException(
