@@ -61,6 +61,8 @@ public final class ActivationStore implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ActivationStore.class);
     private static final String IN_MEMORY_ROOT = "actcache-inmemory";
     private static final AtomicLong IN_MEMORY_SEQUENCE = new AtomicLong();
+    /** Largest metadata value, in UTF-8 bytes. */
+    public static final int MAX_METADATA_VALUE_BYTES = 1 << 20;
 
     private enum State { OPEN, CLOSED }
 
@@ -73,6 +75,7 @@ public final class ActivationStore implements AutoCloseable {
     private final ChannelCache channels;
     private final StoreLock lock;
     private final Set<Long> touchedSinceCheckpoint = new HashSet<>();
+    private final Map<String, String> metadata = new TreeMap<>();
     private DescriptorIndex index;
     private Journal journal;
     private long journalReadEnd;
@@ -253,7 +256,31 @@ public final class ActivationStore implements AutoCloseable {
         return index.size();
     }
 
+    /** @return the store's metadata (model name, n_layers, ...: any string map), sorted by name. */
+    public Map<String, String> metadata() {
+        checkOpen();
+        return Collections.unmodifiableMap(new TreeMap<>(metadata));
+    }
+
     // ---------------------------------------------------------------------------------------------- writes
+
+    /**
+     * Sets metadata entries as one commit.
+     *
+     * @param values names (valid keys) to values; a null value removes the name.
+     */
+    public void putMetadata(final Map<String, String> values) {
+        try (Batch batch = batch()) {
+            values.forEach((name, value) -> {
+                if (value == null) {
+                    batch.removeMetadata(name);
+                } else {
+                    batch.putMetadata(name, value);
+                }
+            });
+            batch.commit();
+        }
+    }
 
     /**
      * Appends along dim 0 as one commit; the first append creates the column.
@@ -346,7 +373,7 @@ public final class ActivationStore implements AutoCloseable {
             forceColumns(touchedSinceCheckpoint);
         }
         final Map<String, ColumnDescriptor> columns = descriptors();
-        new Manifest(epoch, nextColumnId, columns).write(dir.resolve(StoreFiles.MANIFEST), durability != Durability.NONE);
+        new Manifest(epoch, nextColumnId, columns, metadata).write(dir.resolve(StoreFiles.MANIFEST), durability != Durability.NONE);
         journal.close();
         journal = Journal.create(dir.resolve(StoreFiles.JOURNAL), epoch, durability != Durability.NONE);
         checkpointEpoch = epoch;
@@ -507,6 +534,7 @@ public final class ActivationStore implements AutoCloseable {
      */
     public final class Batch implements AutoCloseable {
         private final LinkedHashMap<String, ColumnDescriptor> staged = new LinkedHashMap<>();
+        private final LinkedHashMap<String, String> stagedMetadata = new LinkedHashMap<>();
         private final Set<Long> createdColumns = new HashSet<>();
         private final Set<Long> writtenColumns = new HashSet<>();
         private boolean done;
@@ -601,6 +629,41 @@ public final class ActivationStore implements AutoCloseable {
             return this;
         }
 
+        /**
+         * Stages a metadata value.
+         *
+         * @param name  a name, following the rules for keys.
+         * @param value any text up to 1 MiB of UTF-8.
+         * @return this.
+         */
+        public Batch putMetadata(final String name, final String value) {
+            checkActive();
+            Keys.validate(name);
+            if (value == null) {
+                throw new IllegalArgumentException("metadata '" + Keys.escape(name) + "' value must not be null;"
+                    + " use removeMetadata");
+            }
+            final int length = value.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+            if (length > MAX_METADATA_VALUE_BYTES) {
+                throw new IllegalArgumentException("metadata '" + Keys.escape(name) + "' value is " + length
+                    + " UTF-8 bytes, above the limit of " + MAX_METADATA_VALUE_BYTES);
+            }
+            stagedMetadata.put(name, value);
+            return this;
+        }
+
+        /**
+         * Stages the removal of a metadata name (absent is fine).
+         *
+         * @param name a name.
+         * @return this.
+         */
+        public Batch removeMetadata(final String name) {
+            checkActive();
+            stagedMetadata.put(Keys.validate(name), null);
+            return this;
+        }
+
         /** @return keys staged so far. */
         public Set<String> stagedKeys() {
             return Collections.unmodifiableSet(staged.keySet());
@@ -615,7 +678,7 @@ public final class ActivationStore implements AutoCloseable {
             checkActive();
             done = true;
             activeBatch = null;
-            if (staged.isEmpty()) {
+            if (staged.isEmpty() && stagedMetadata.isEmpty()) {
                 return;
             }
             if (durability == Durability.FSYNC) {
@@ -626,7 +689,9 @@ public final class ActivationStore implements AutoCloseable {
             }
             final List<JournalRecord.Entry> entries = new ArrayList<>(staged.size());
             staged.forEach((key, descriptor) -> entries.add(new JournalRecord.Entry(key, descriptor)));
-            final JournalRecord record = new JournalRecord(epoch + 1, nextColumnId, entries);
+            final List<JournalRecord.MetadataEntry> changes = new ArrayList<>(stagedMetadata.size());
+            stagedMetadata.forEach((name, value) -> changes.add(new JournalRecord.MetadataEntry(name, value)));
+            final JournalRecord record = new JournalRecord(epoch + 1, nextColumnId, entries, changes);
             try {
                 bytesWritten += journal.append(record, durability == Durability.FSYNC);
             } catch (final RuntimeException e) {
@@ -790,6 +855,8 @@ public final class ActivationStore implements AutoCloseable {
             : Math.max(header.nextColumnId(), records.get(records.size() - 1).nextColumnId());
         capacity = Math.max(properties.expectedKeys(), 2 * header.keyCount());
         index = openIndex(header, records, lastEpoch, unclean);
+        metadata.putAll(header.metadata());
+        records.forEach(this::applyMetadata);
         epoch = lastEpoch;
         checkpointEpoch = header.epoch();
         if (scan.tornBytes() > 0) {
@@ -896,6 +963,8 @@ public final class ActivationStore implements AutoCloseable {
                 index.close();
             }
             index = heap;
+            metadata.clear();
+            metadata.putAll(manifest.metadata());
             nextColumnId = manifest.nextColumnId();
             if (scan != null) {
                 for (final JournalRecord record : scan.records()) {
@@ -924,12 +993,23 @@ public final class ActivationStore implements AutoCloseable {
             growIndex();
         }
         index.apply(record);
+        applyMetadata(record);
         epoch = record.epoch();
         nextColumnId = Math.max(nextColumnId, record.nextColumnId());
     }
 
+    private void applyMetadata(final JournalRecord record) {
+        for (final JournalRecord.MetadataEntry change : record.metadata()) {
+            if (change.value() == null) {
+                metadata.remove(change.name());
+            } else {
+                metadata.put(change.name(), change.value());
+            }
+        }
+    }
+
     private void growIndex() {
-        final HeapIndex staging = new HeapIndex(new Manifest(epoch, nextColumnId, descriptors()));
+        final HeapIndex staging = new HeapIndex(new Manifest(epoch, nextColumnId, descriptors(), metadata));
         staging.appliedEpoch(index.appliedEpoch());
         index.close();
         capacity *= 2;

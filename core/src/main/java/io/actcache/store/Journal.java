@@ -128,10 +128,14 @@ public final class Journal implements AutoCloseable {
     }
 
     static ByteBuffer encodeRecord(final JournalRecord record) {
-        int payloadLength = Integer.BYTES;
+        int payloadLength = 2 * Integer.BYTES;
         for (final JournalRecord.Entry entry : record.entries()) {
             payloadLength += 1 + Short.BYTES + entry.key().getBytes(StandardCharsets.UTF_8).length
                 + (entry.isRemoval() ? 0 : entry.descriptor().encodedLength());
+        }
+        for (final JournalRecord.MetadataEntry change : record.metadata()) {
+            payloadLength += 1 + Short.BYTES + change.name().getBytes(StandardCharsets.UTF_8).length
+                + (change.value() == null ? 0 : Integer.BYTES + change.value().getBytes(StandardCharsets.UTF_8).length);
         }
         final ByteBuffer bytes = ByteBuffer.allocate(RECORD_HEADER_LENGTH + payloadLength + RECORD_TRAILER_LENGTH)
             .order(ByteOrder.LITTLE_ENDIAN);
@@ -142,6 +146,15 @@ public final class Journal implements AutoCloseable {
             bytes.put(entry.isRemoval() ? ENTRY_REMOVE : ENTRY_SET).putShort((short) key.length).put(key);
             if (!entry.isRemoval()) {
                 entry.descriptor().encode(bytes);
+            }
+        }
+        bytes.putInt(record.metadata().size());
+        for (final JournalRecord.MetadataEntry change : record.metadata()) {
+            final byte[] name = change.name().getBytes(StandardCharsets.UTF_8);
+            bytes.put(change.value() == null ? METADATA_REMOVE : METADATA_SET).putShort((short) name.length).put(name);
+            if (change.value() != null) {
+                final byte[] value = change.value().getBytes(StandardCharsets.UTF_8);
+                bytes.putInt(value.length).put(value);
             }
         }
         bytes.putInt(RECORD_TRAILER);

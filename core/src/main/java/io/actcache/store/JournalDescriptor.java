@@ -45,7 +45,9 @@ import org.agrona.SemanticVersion;
  *  +---------------------------------------------------------------+
  * </pre>
  * Payload: entry count (int32), then per entry: type (u8: 1 = set descriptor, 2 = remove), key length
- * (u16), key (UTF-8), and for type 1 the {@link ColumnDescriptor} binary form.
+ * (u16), key (UTF-8), and for type 1 the {@link ColumnDescriptor} binary form; then metadata change count
+ * (int32), and per change: type (u8: 3 = set, 4 = remove), name length (u16), name (UTF-8), and for type 3
+ * value length (int32) and value (UTF-8).
  */
 public final class JournalDescriptor {
     /** 'ACJL' little-endian. */
@@ -92,6 +94,10 @@ public final class JournalDescriptor {
     public static final byte ENTRY_SET = 1;
     /** Entry type: remove a key. */
     public static final byte ENTRY_REMOVE = 2;
+    /** Metadata change type: set a name's value. */
+    public static final byte METADATA_SET = 3;
+    /** Metadata change type: remove a name. */
+    public static final byte METADATA_REMOVE = 4;
 
     private JournalDescriptor() {
     }

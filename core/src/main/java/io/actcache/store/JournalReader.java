@@ -166,10 +166,30 @@ public final class JournalReader {
                     throw new IllegalArgumentException("unknown entry type " + type);
                 }
             }
+            final int changes = payload.getInt();
+            final List<JournalRecord.MetadataEntry> metadata = new ArrayList<>(Math.min(changes, 1 << 10));
+            for (int i = 0; i < changes; i++) {
+                final byte type = payload.get();
+                final byte[] name = new byte[payload.getShort() & 0xFFFF];
+                payload.get(name);
+                String value = null;
+                if (type == METADATA_SET) {
+                    final int length = payload.getInt();
+                    if (length < 0 || length > payload.remaining()) {
+                        throw new IllegalArgumentException("metadata value length " + length + " out of range");
+                    }
+                    final byte[] text = new byte[length];
+                    payload.get(text);
+                    value = new String(text, StandardCharsets.UTF_8);
+                } else if (type != METADATA_REMOVE) {
+                    throw new IllegalArgumentException("unknown metadata change type " + type);
+                }
+                metadata.add(new JournalRecord.MetadataEntry(new String(name, StandardCharsets.UTF_8), value));
+            }
             if (payload.hasRemaining()) {
                 throw new IllegalArgumentException(payload.remaining() + " bytes left after the entries");
             }
-            return new JournalRecord(epoch, nextColumnId, entries);
+            return new JournalRecord(epoch, nextColumnId, entries, metadata);
         } catch (final RuntimeException e) {
             // The CRCs matched, so this was written so: a bug or a version mismatch, never a torn write.
             final CorruptFileException corrupt =

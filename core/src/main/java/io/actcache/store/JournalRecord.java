@@ -8,8 +8,18 @@ import java.util.List;
  * @param epoch        the commit's epoch.
  * @param nextColumnId next unused column id once this commit applies.
  * @param entries      key changes, in order.
+ * @param metadata     store metadata changes, in order.
  */
-public record JournalRecord(long epoch, long nextColumnId, List<Entry> entries) {
+public record JournalRecord(long epoch, long nextColumnId, List<Entry> entries, List<MetadataEntry> metadata) {
+    /**
+     * One metadata change.
+     *
+     * @param name  metadata name.
+     * @param value its new value, or null when removed.
+     */
+    public record MetadataEntry(String name, String value) {
+    }
+
     /**
      * One key change.
      *

@@ -28,6 +28,7 @@ import java.util.TreeMap;
  * <pre>
  * {
  *   "format": "actcache-manifest", "version": "1.0.0", "epoch": 12, "nextColumnId": 40, "keyCount": 1,
+ *   "metadata": {"model_name": "gpt2", "n_layers": "12"},
  *   "columns": {
  *     "resid_out_3": {"id": 7, "file": "columns/7.npy", "kind": "DENSE", "dtype": "F32", "codec": "RAW",
  *                     "shape": [64, 128, 768], "bytes": 25165824, "dataOffset": 4096}
@@ -40,8 +41,10 @@ import java.util.TreeMap;
  * @param epoch        the epoch this checkpoint is complete up to.
  * @param nextColumnId the next unused column id.
  * @param columns      every key's descriptor, sorted by key.
+ * @param metadata     the store's metadata (model name, n_layers, ...), sorted by name.
  */
-public record Manifest(long epoch, long nextColumnId, Map<String, ColumnDescriptor> columns) {
+public record Manifest(long epoch, long nextColumnId, Map<String, ColumnDescriptor> columns,
+    Map<String, String> metadata) {
     /** Manifest format version. */
     public static final int VERSION = SemanticVersion.compose(1, 0, 0);
     /** Byte offset of tensor data in a RAW column file (after the padded NPY header). */
@@ -56,13 +59,14 @@ public record Manifest(long epoch, long nextColumnId, Map<String, ColumnDescript
      * @param epoch        checkpoint epoch.
      * @param nextColumnId next unused column id.
      * @param keyCount     keys in the checkpoint.
+     * @param metadata     the store's metadata.
      */
-    public record Header(long epoch, long nextColumnId, long keyCount) {
+    public record Header(long epoch, long nextColumnId, long keyCount, Map<String, String> metadata) {
     }
 
     /** @return an empty manifest at epoch 0. */
     public static Manifest empty() {
-        return new Manifest(0, 1, new TreeMap<>());
+        return new Manifest(0, 1, new TreeMap<>(), new TreeMap<>());
     }
 
     /**
@@ -81,6 +85,11 @@ public record Manifest(long epoch, long nextColumnId, Map<String, ColumnDescript
             json.writeNumberField("epoch", epoch);
             json.writeNumberField("nextColumnId", nextColumnId);
             json.writeNumberField("keyCount", columns.size());
+            json.writeObjectFieldStart("metadata");
+            for (final Map.Entry<String, String> entry : new TreeMap<>(metadata).entrySet()) {
+                json.writeStringField(entry.getKey(), entry.getValue());
+            }
+            json.writeEndObject();
             json.writeObjectFieldStart("columns");
             for (final Map.Entry<String, ColumnDescriptor> entry : new TreeMap<>(columns).entrySet()) {
                 final ColumnDescriptor column = entry.getValue();
@@ -126,7 +135,8 @@ public record Manifest(long epoch, long nextColumnId, Map<String, ColumnDescript
     public static Manifest read(final Path file) {
         final Map<String, ColumnDescriptor> columns = new TreeMap<>();
         final Header header = parse(file, columns);
-        return header == null ? null : new Manifest(header.epoch(), header.nextColumnId(), columns);
+        return header == null ? null
+            : new Manifest(header.epoch(), header.nextColumnId(), columns, header.metadata());
     }
 
     private static Header parse(final Path file, final Map<String, ColumnDescriptor> columns) {
@@ -136,6 +146,7 @@ public record Manifest(long epoch, long nextColumnId, Map<String, ColumnDescript
             long nextColumnId = -1;
             long keyCount = -1;
             String format = null;
+            final Map<String, String> metadata = new TreeMap<>();
             while (json.nextToken() == JsonToken.FIELD_NAME) {
                 final String field = json.currentName();
                 final JsonToken value = json.nextToken();
@@ -145,19 +156,27 @@ public record Manifest(long epoch, long nextColumnId, Map<String, ColumnDescript
                     case "epoch": epoch = json.getLongValue(); break;
                     case "nextColumnId": nextColumnId = json.getLongValue(); break;
                     case "keyCount": keyCount = json.getLongValue(); break;
+                    case "metadata":
+                        expect(file, json, value, JsonToken.START_OBJECT);
+                        while (json.nextToken() == JsonToken.FIELD_NAME) {
+                            final String name = json.currentName();
+                            expect(file, json, json.nextToken(), JsonToken.VALUE_STRING);
+                            metadata.put(name, json.getText());
+                        }
+                        break;
                     case "columns":
                         if (!FORMAT.equals(format) || epoch < 0 || nextColumnId < 1 || keyCount < 0) {
                             throw corrupt(file, json, "header fields missing or invalid before \"columns\"");
                         }
                         if (columns == null) {
-                            return new Header(epoch, nextColumnId, keyCount);
+                            return new Header(epoch, nextColumnId, keyCount, metadata);
                         }
                         expect(file, json, value, JsonToken.START_OBJECT);
                         readColumns(file, json, columns);
                         if (columns.size() != keyCount) {
                             throw corrupt(file, json, "keyCount " + keyCount + " but " + columns.size() + " columns");
                         }
-                        return new Header(epoch, nextColumnId, keyCount);
+                        return new Header(epoch, nextColumnId, keyCount, metadata);
                     default: json.skipChildren();
                 }
             }

@@ -292,6 +292,34 @@ class ActivationStoreTest {
         }
     }
 
+    @Test
+    void shouldPersistMetadataThroughJournalCheckpointAndReaders() {
+        final Path dir = tmp.resolve("store");
+        try (ActivationStore store = ActivationStore.create(dir, fast())) {
+            store.putMetadata(java.util.Map.of("model_name", "gpt2", "n_layers", "12"));
+            try (ActivationStore.Batch batch = store.batch()) {
+                batch.putMetadata("n_heads", "12").removeMetadata("model_name").putMetadata("d_model", "768");
+                batch.append("k", TestData.random(DType.F32, Shape.of(1, 2), 1));
+                batch.commit();
+            }
+            try (ActivationStore reader = ActivationStore.openReadOnly(dir)) {
+                assertEquals(java.util.Map.of("n_layers", "12", "n_heads", "12", "d_model", "768"), reader.metadata());
+            }
+            final IllegalArgumentException tooLong = assertThrows(IllegalArgumentException.class,
+                () -> store.putMetadata(java.util.Map.of("big", "x".repeat(ActivationStore.MAX_METADATA_VALUE_BYTES + 1))));
+            assertTrue(tooLong.getMessage().contains("'big'"), tooLong.getMessage());
+        }
+        try (ActivationStore store = ActivationStore.open(dir)) {
+            assertEquals("768", store.metadata().get("d_model"));
+            assertFalse(store.metadata().containsKey("model_name"));
+            store.putMetadata(java.util.Map.of("model_name", "gpt2-small"));
+        }
+        try (ActivationStore reader = ActivationStore.openReadOnly(dir)) {
+            assertEquals("gpt2-small", reader.metadata().get("model_name"));
+            assertEquals(4, reader.metadata().size());
+        }
+    }
+
     static void assertColumn(final TensorView column, final Tensor first, final Tensor second) {
         final long rows = first.shape().dim(0) + second.shape().dim(0);
         assertEquals(first.shape().withDim0(rows), column.shape());
