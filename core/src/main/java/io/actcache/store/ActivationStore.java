@@ -7,8 +7,6 @@ import io.actcache.InvalidShapeException;
 import io.actcache.KeyNotFoundException;
 import io.actcache.ShapeMismatchException;
 import io.actcache.StoreIOException;
-import io.actcache.codec.Codec;
-import io.actcache.format.NpyHeader;
 import io.actcache.tensor.Shape;
 import io.actcache.tensor.Tensor;
 import io.actcache.tensor.TensorView;
@@ -16,12 +14,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashSet;
@@ -55,8 +50,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * store's mapping cache evicted, which is only safe without concurrent calls.
  */
 public final class ActivationStore implements AutoCloseable {
-    /** Bytes before the data of a RAW column file: the padded NPY header. */
-    public static final int HEADER_SIZE = (int) Manifest.DATA_OFFSET;
+    /** Bytes before the data of a RAW DENSE column file: the padded NPY header. */
+    public static final int HEADER_SIZE = ColumnFiles.NPY_HEADER_SIZE;
 
     private static final Logger LOG = LoggerFactory.getLogger(ActivationStore.class);
     private static final String IN_MEMORY_ROOT = "actcache-inmemory";
@@ -71,10 +66,9 @@ public final class ActivationStore implements AutoCloseable {
     private final Durability durability;
     private final boolean readOnly;
     private final boolean deleteOnClose;
-    private final MappingCache mappings;
-    private final ChannelCache channels;
+    private final ColumnFiles columns;
     private final StoreLock lock;
-    private final Set<Long> touchedSinceCheckpoint = new HashSet<>();
+    private final Set<Path> touchedSinceCheckpoint = new HashSet<>();
     private final Map<String, String> metadata = new TreeMap<>();
     private DescriptorIndex index;
     private Journal journal;
@@ -96,8 +90,7 @@ public final class ActivationStore implements AutoCloseable {
         this.readOnly = readOnly;
         this.deleteOnClose = deleteOnClose;
         this.lock = lock;
-        this.mappings = new MappingCache(options);
-        this.channels = readOnly ? null : new ChannelCache(options.maxOpenFiles());
+        this.columns = new ColumnFiles(dir, options, !readOnly);
     }
 
     /**
@@ -186,7 +179,7 @@ public final class ActivationStore implements AutoCloseable {
             return store;
         } finally {
             if (!success) {
-                store.mappings.close();
+                store.columns.close();
             }
         }
     }
@@ -200,10 +193,25 @@ public final class ActivationStore implements AutoCloseable {
      */
     public TensorView get(final String key) {
         final ColumnDescriptor descriptor = require(key);
-        final Path file = StoreFiles.columnFile(dir, descriptor.columnId());
-        return new TensorView(descriptor.dtype(), descriptor.shape(),
-            new ColumnMemory(mappings, descriptor.columnId(), file, HEADER_SIZE + descriptor.byteSize(), key),
-            HEADER_SIZE);
+        if (descriptor.kind() == ColumnKind.LIST) {
+            throw new ShapeMismatchException("key '" + Keys.escape(key) + "' is a LIST column of "
+                + descriptor.shape().dim(0) + " " + descriptor.dtype() + " tensors of differing shapes; use getList");
+        }
+        return columns.dense(descriptor, key);
+    }
+
+    /**
+     * @param key a key holding a LIST column (ragged tensors, from {@link Batch#appendToList}).
+     * @return read-only views of its items, in append order.
+     * @throws ShapeMismatchException when the key holds a DENSE column.
+     */
+    public List<TensorView> getList(final String key) {
+        final ColumnDescriptor descriptor = require(key);
+        if (descriptor.kind() != ColumnKind.LIST) {
+            throw new ShapeMismatchException("key '" + Keys.escape(key) + "' is a " + descriptor.kind() + " column "
+                + descriptor.dtype() + " " + descriptor.shape() + ", not a LIST; use get");
+        }
+        return columns.list(descriptor, key);
     }
 
     /**
@@ -221,7 +229,7 @@ public final class ActivationStore implements AutoCloseable {
      *     reads.
      */
     public Path columnFile(final String key) {
-        return StoreFiles.columnFile(dir, require(key).columnId());
+        return columns.dataFile(require(key));
     }
 
     /**
@@ -370,15 +378,15 @@ public final class ActivationStore implements AutoCloseable {
             throw new IllegalStateException("cannot checkpoint " + dir + " while a batch is open");
         }
         if (durability == Durability.FSYNC) {
-            forceColumns(touchedSinceCheckpoint);
+            touchedSinceCheckpoint.forEach(columns::force);
         }
-        final Map<String, ColumnDescriptor> columns = descriptors();
-        new Manifest(epoch, nextColumnId, columns, metadata).write(dir.resolve(StoreFiles.MANIFEST), durability != Durability.NONE);
+        final Map<String, ColumnDescriptor> all = descriptors();
+        new Manifest(epoch, nextColumnId, all, metadata).write(dir.resolve(StoreFiles.MANIFEST), durability != Durability.NONE);
         journal.close();
         journal = Journal.create(dir.resolve(StoreFiles.JOURNAL), epoch, durability != Durability.NONE);
         checkpointEpoch = epoch;
         touchedSinceCheckpoint.clear();
-        deleteUnreferencedColumnFiles(columns, Long.MAX_VALUE);
+        deleteUnreferencedColumnFiles(all);
     }
 
     /**
@@ -452,22 +460,22 @@ public final class ActivationStore implements AutoCloseable {
 
     /** @return bytes mapped now. */
     public long bytesMapped() {
-        return mappings.mappedBytes();
+        return columns.mappings().mappedBytes();
     }
 
     /** @return mappings alive now (at most {@link StoreOptions#maxMappedChunks()}). */
     public int mappedChunks() {
-        return mappings.mappedChunks();
+        return columns.mappings().mappedChunks();
     }
 
     /** @return column files the writer holds open now (at most {@link StoreOptions#maxOpenFiles()}). */
     public int openFiles() {
-        return channels == null ? 0 : channels.openFiles();
+        return columns.openFiles();
     }
 
     /** @return bytes this store instance wrote: tensor data, header updates, journal records. */
     public long bytesWritten() {
-        return bytesWritten;
+        return bytesWritten + columns.bytesWritten();
     }
 
     /**
@@ -498,10 +506,7 @@ public final class ActivationStore implements AutoCloseable {
         if (journal != null) {
             failure = collect(failure, journal::close);
         }
-        if (channels != null) {
-            failure = collect(failure, channels::close);
-        }
-        failure = collect(failure, mappings::close);
+        failure = collect(failure, columns::close);
         if (index != null) {
             failure = collect(failure, index::close);
         }
@@ -535,8 +540,8 @@ public final class ActivationStore implements AutoCloseable {
     public final class Batch implements AutoCloseable {
         private final LinkedHashMap<String, ColumnDescriptor> staged = new LinkedHashMap<>();
         private final LinkedHashMap<String, String> stagedMetadata = new LinkedHashMap<>();
-        private final Set<Long> createdColumns = new HashSet<>();
-        private final Set<Long> writtenColumns = new HashSet<>();
+        private final Map<Long, ColumnKind> createdColumns = new java.util.HashMap<>();
+        private final Set<Path> writtenFiles = new HashSet<>();
         private boolean done;
 
         private Batch() {
@@ -558,7 +563,7 @@ public final class ActivationStore implements AutoCloseable {
             }
             final ColumnDescriptor current = current(key);
             if (current == null) {
-                staged.put(key, writeNewColumn(key, data));
+                staged.put(key, createDense(key, data));
                 return this;
             }
             if (current.kind() != ColumnKind.DENSE || current.dtype() != data.dtype()
@@ -575,8 +580,8 @@ public final class ActivationStore implements AutoCloseable {
                 throw new InvalidShapeException("append to key '" + Keys.escape(key) + "' overflows dim 0: "
                     + current.shape() + " + " + data.shape(), e);
             }
-            writeData(current.columnId(), false, HEADER_SIZE + current.byteSize(), data);
-            staged.put(key, current.withShape(grown));
+            writtenFiles.add(columns.dataFile(current));
+            staged.put(key, columns.appendDense(current, grown, data, key));
             return this;
         }
 
@@ -599,7 +604,36 @@ public final class ActivationStore implements AutoCloseable {
         public Batch put(final String key, final TensorView data) {
             checkActive();
             Keys.validate(key);
-            staged.put(key, writeNewColumn(key, data));
+            staged.put(key, createDense(key, data));
+            return this;
+        }
+
+        /**
+         * Stages an append of one tensor to a LIST column (ragged: shapes may differ, the dtype may not),
+         * creating the column on first use. Costs the item's bytes plus one 80-byte record.
+         *
+         * @param key  a key.
+         * @param item a tensor of any rank.
+         * @return this.
+         * @throws ShapeMismatchException when the key holds a DENSE column or another dtype.
+         */
+        public Batch appendToList(final String key, final TensorView item) {
+            checkActive();
+            Keys.validate(key);
+            ColumnDescriptor current = current(key);
+            if (current == null) {
+                final long columnId = nextColumnId++;
+                createdColumns.put(columnId, ColumnKind.LIST);
+                writtenFiles.addAll(columns.files(columnId, ColumnKind.LIST));
+                current = columns.createList(columnId, item.dtype(), key);
+            } else if (current.kind() != ColumnKind.LIST || current.dtype() != item.dtype()) {
+                throw new ShapeMismatchException("append to list key '" + Keys.escape(key) + "': the column holds "
+                    + current.kind() + " " + current.dtype() + " " + current.shape() + ", the item is "
+                    + item.dtype() + " " + item.shape() + "; a LIST takes items of its own dtype");
+            } else {
+                writtenFiles.addAll(columns.files(current.columnId(), ColumnKind.LIST));
+            }
+            staged.put(key, columns.appendListItem(current, item, key));
             return this;
         }
 
@@ -682,7 +716,7 @@ public final class ActivationStore implements AutoCloseable {
                 return;
             }
             if (durability == Durability.FSYNC) {
-                forceColumns(writtenColumns);
+                writtenFiles.forEach(columns::force);
                 if (!createdColumns.isEmpty()) {
                     StoreFiles.forceDirectory(dir.resolve(StoreFiles.COLUMNS));
                 }
@@ -701,11 +735,11 @@ public final class ActivationStore implements AutoCloseable {
             // Committed. What follows is derived state, repaired on open after an unclean shutdown.
             for (final JournalRecord.Entry entry : entries) {
                 if (!entry.isRemoval()) {
-                    writeHeader(entry.descriptor());
+                    columns.updateHeader(entry.descriptor(), false);
                 }
             }
             applyCommitted(record);
-            touchedSinceCheckpoint.addAll(writtenColumns);
+            touchedSinceCheckpoint.addAll(writtenFiles);
             if (journal.size() > options.checkpointJournalBytes()) {
                 checkpoint();
             }
@@ -729,50 +763,33 @@ public final class ActivationStore implements AutoCloseable {
             return index.get(key);
         }
 
-        private ColumnDescriptor writeNewColumn(final String key, final TensorView data) {
+        private ColumnDescriptor createDense(final String key, final TensorView data) {
             final long columnId = nextColumnId++;
-            final ColumnDescriptor descriptor =
-                new ColumnDescriptor(columnId, ColumnKind.DENSE, data.dtype(), Codec.RAW, data.shape());
-            createdColumns.add(columnId);
-            final FileChannel channel = channels.channel(columnId, StoreFiles.columnFile(dir, columnId), true);
-            final ByteBuffer header = NpyHeader.encodePadded(data.dtype(), data.shape(), HEADER_SIZE);
-            try {
-                while (header.hasRemaining()) {
-                    channel.write(header, header.position());
-                }
-            } catch (final IOException e) {
-                throw new StoreIOException("cannot write the header of " + StoreFiles.columnFile(dir, columnId)
-                    + " for key '" + Keys.escape(key) + "': " + e, e);
-            }
-            bytesWritten += HEADER_SIZE;
-            writeData(columnId, true, HEADER_SIZE, data);
-            return descriptor;
-        }
-
-        private void writeData(final long columnId, final boolean created, final long position, final TensorView data) {
-            final Path file = StoreFiles.columnFile(dir, columnId);
-            writtenColumns.add(columnId);
-            try {
-                bytesWritten += data.writeTo(channels.channel(columnId, file, false), position);
-            } catch (final IOException e) {
-                throw new StoreIOException("cannot write " + data.byteSize() + " bytes at offset " + position
-                    + " of " + file + (created ? " (new column)" : "") + ": " + e, e);
-            }
+            createdColumns.put(columnId, ColumnKind.DENSE);
+            writtenFiles.addAll(columns.files(columnId, ColumnKind.DENSE));
+            return columns.createDense(columnId, data, key);
         }
 
         private void discardWrites() {
-            for (final long columnId : writtenColumns) {
-                final Path file = StoreFiles.columnFile(dir, columnId);
-                try {
-                    if (createdColumns.contains(columnId)) {
-                        channels.invalidate(columnId);
-                        Files.deleteIfExists(file);
+            createdColumns.forEach((columnId, kind) -> {
+                for (final Path file : columns.files(columnId, kind)) {
+                    try {
+                        columns.delete(columnId, file);
+                    } catch (final RuntimeException e) {
+                        LOG.warn("cannot delete uncommitted column file {}: {}", file, e.toString());
                     }
-                } catch (final IOException | RuntimeException e) {
-                    LOG.warn("cannot delete uncommitted column file {}: {}", file, e.toString());
+                }
+            });
+            for (final String key : staged.keySet()) {
+                final ColumnDescriptor committed = index.get(key);
+                if (committed != null && !createdColumns.containsKey(committed.columnId())) {
+                    try {
+                        columns.truncateToCommitted(committed, false);
+                    } catch (final RuntimeException e) {
+                        LOG.warn("cannot cut uncommitted bytes of key '{}': {}", Keys.escape(key), e.toString());
+                    }
                 }
             }
-            truncateToCommitted(writtenColumns);
         }
 
         private void checkActive() {
@@ -913,31 +930,19 @@ public final class ActivationStore implements AutoCloseable {
 
     /** After an unclean shutdown: cut uncommitted bytes, rewrite headers, delete uncommitted new files. */
     private void repairColumnFiles(final List<JournalRecord> records) {
-        final Map<String, ColumnDescriptor> columns = descriptors();
-        for (final ColumnDescriptor descriptor : columns.values()) {
-            final Path file = StoreFiles.columnFile(dir, descriptor.columnId());
-            try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
-                final long committedEnd = HEADER_SIZE + descriptor.byteSize();
-                if (channel.size() < committedEnd) {
-                    throw new CorruptFileException("column file " + file + " holds " + channel.size()
-                        + " bytes but " + committedEnd + " are committed: committed data was lost");
-                }
-                if (channel.size() > committedEnd) {
-                    channel.truncate(committedEnd);
-                }
-            } catch (final IOException e) {
-                throw new StoreIOException("cannot repair column file " + file + ": " + e, e);
-            }
+        final Map<String, ColumnDescriptor> committed = descriptors();
+        for (final ColumnDescriptor descriptor : committed.values()) {
+            columns.truncateToCommitted(descriptor, true);
         }
         for (final JournalRecord record : records) {
             for (final JournalRecord.Entry entry : record.entries()) {
-                final ColumnDescriptor now = entry.isRemoval() ? null : columns.get(entry.key());
+                final ColumnDescriptor now = entry.isRemoval() ? null : committed.get(entry.key());
                 if (now != null && now.columnId() == entry.descriptor().columnId()) {
-                    writeHeaderFully(now);
+                    columns.updateHeader(now, true);
                 }
             }
         }
-        deleteUnreferencedColumnFiles(columns, Long.MAX_VALUE);
+        deleteUnreferencedColumnFiles(committed);
         LOG.warn("store {} was not closed cleanly; recovered to epoch {}", dir, epoch);
     }
 
@@ -983,10 +988,7 @@ public final class ActivationStore implements AutoCloseable {
         for (final JournalRecord.Entry entry : record.entries()) {
             final ColumnDescriptor previous = index.get(entry.key());
             if (previous != null && (entry.isRemoval() || previous.columnId() != entry.descriptor().columnId())) {
-                mappings.invalidate(previous.columnId());
-                if (channels != null) {
-                    channels.invalidate(previous.columnId());
-                }
+                columns.release(previous.columnId(), previous.kind());
             }
         }
         if (index instanceof ChronicleIndex && ((ChronicleIndex) index).isFull()) {
@@ -1017,71 +1019,16 @@ public final class ActivationStore implements AutoCloseable {
         index = ChronicleIndex.rebuild(dir.resolve(StoreFiles.INDEX), capacity, staging);
     }
 
-    private void writeHeader(final ColumnDescriptor descriptor) {
-        final ByteBuffer header = NpyHeader.encodePadded(descriptor.dtype(), descriptor.shape(), HEADER_SIZE);
-        header.limit(NpyHeader.variablePrefixLength(descriptor.dtype(), descriptor.shape()));
-        writeHeaderBytes(descriptor, header);
-    }
-
-    private void writeHeaderFully(final ColumnDescriptor descriptor) {
-        writeHeaderBytes(descriptor, NpyHeader.encodePadded(descriptor.dtype(), descriptor.shape(), HEADER_SIZE));
-    }
-
-    private void writeHeaderBytes(final ColumnDescriptor descriptor, final ByteBuffer header) {
-        final Path file = StoreFiles.columnFile(dir, descriptor.columnId());
-        final FileChannel channel = channels.channel(descriptor.columnId(), file, false);
-        try {
-            while (header.hasRemaining()) {
-                bytesWritten += channel.write(header, header.position());
-            }
-        } catch (final IOException e) {
-            throw new StoreIOException("cannot update the NPY header of " + file + ": " + e, e);
-        }
-    }
-
-    private void forceColumns(final Set<Long> columnIds) {
-        for (final long columnId : columnIds) {
-            final Path file = StoreFiles.columnFile(dir, columnId);
-            if (!Files.exists(file)) {
-                continue; // replaced and collected already
-            }
-            try {
-                channels.channel(columnId, file, false).force(false);
-            } catch (final IOException e) {
-                throw new StoreIOException("cannot force " + file + ": " + e, e);
-            }
-        }
-    }
-
-    private void truncateToCommitted(final Set<Long> columnIds) {
-        final Map<Long, ColumnDescriptor> committed = new java.util.HashMap<>();
-        index.forEach((key, descriptor) -> {
-            if (columnIds.contains(descriptor.columnId())) {
-                committed.put(descriptor.columnId(), descriptor);
-            }
-        });
-        for (final ColumnDescriptor descriptor : committed.values()) {
-            final Path file = StoreFiles.columnFile(dir, descriptor.columnId());
-            try {
-                channels.channel(descriptor.columnId(), file, false).truncate(HEADER_SIZE + descriptor.byteSize());
-            } catch (final IOException | RuntimeException e) {
-                LOG.warn("cannot cut uncommitted bytes of {}: {}", file, e.toString());
-            }
-        }
-    }
-
-    private void deleteUnreferencedColumnFiles(final Map<String, ColumnDescriptor> columns, final long belowId) {
-        final Set<Long> live = new HashSet<>();
-        columns.values().forEach(descriptor -> live.add(descriptor.columnId()));
+    private void deleteUnreferencedColumnFiles(final Map<String, ColumnDescriptor> live) {
+        final Set<Long> liveIds = new HashSet<>();
+        live.values().forEach(descriptor -> liveIds.add(descriptor.columnId()));
         final Path columnsDir = dir.resolve(StoreFiles.COLUMNS);
         boolean deleted = false;
         try (DirectoryStream<Path> files = Files.newDirectoryStream(columnsDir)) {
             for (final Path file : files) {
                 final long columnId = StoreFiles.columnIdOf(file.getFileName().toString());
-                if (columnId > 0 && columnId < belowId && !live.contains(columnId)) {
-                    mappings.invalidate(columnId);
-                    channels.invalidate(columnId);
-                    Files.deleteIfExists(file);
+                if (columnId > 0 && !liveIds.contains(columnId)) {
+                    columns.delete(columnId, file);
                     deleted = true;
                 }
             }
@@ -1129,8 +1076,7 @@ public final class ActivationStore implements AutoCloseable {
         if (index != null) {
             index.close();
         }
-        channels.close();
-        mappings.close();
+        columns.close();
         lock.abandon();
     }
 

@@ -17,20 +17,19 @@ import java.util.List;
  */
 final class ChannelCache implements AutoCloseable {
     private final int maxOpen;
-    private final LinkedHashMap<Long, FileChannel> channels = new LinkedHashMap<>(16, 0.75f, true);
+    private final LinkedHashMap<Path, FileChannel> channels = new LinkedHashMap<>(16, 0.75f, true);
 
     ChannelCache(final int maxOpen) {
         this.maxOpen = maxOpen;
     }
 
     /**
-     * @param columnId the column.
-     * @param file     its file.
-     * @param create   whether to create the file (a new column) rather than require it.
+     * @param file   a column file.
+     * @param create whether to create the file (a new column) rather than require it.
      * @return an open read-write channel.
      */
-    FileChannel channel(final long columnId, final Path file, final boolean create) {
-        FileChannel channel = channels.get(columnId);
+    FileChannel channel(final Path file, final boolean create) {
+        FileChannel channel = channels.get(file);
         if (channel != null) {
             return channel;
         }
@@ -41,7 +40,7 @@ final class ChannelCache implements AutoCloseable {
         } catch (final IOException e) {
             throw new StoreIOException("cannot open column file " + file + ": " + e, e);
         }
-        channels.put(columnId, channel);
+        channels.put(file, channel);
         final Iterator<FileChannel> eldest = channels.values().iterator();
         while (channels.size() > maxOpen && eldest.hasNext()) {
             final FileChannel old = eldest.next();
@@ -54,25 +53,12 @@ final class ChannelCache implements AutoCloseable {
     }
 
     /**
-     * Forces every open channel's data to the device.
-     */
-    void forceAll() {
-        for (final FileChannel channel : channels.values()) {
-            try {
-                channel.force(false);
-            } catch (final IOException e) {
-                throw new StoreIOException("cannot force a column file: " + e, e);
-            }
-        }
-    }
-
-    /**
-     * Closes a column's channel if open.
+     * Closes a file's channel if open.
      *
-     * @param columnId the column.
+     * @param file the file.
      */
-    void invalidate(final long columnId) {
-        final FileChannel channel = channels.remove(columnId);
+    void invalidate(final Path file) {
+        final FileChannel channel = channels.remove(file);
         if (channel != null) {
             closeChannel(channel);
         }

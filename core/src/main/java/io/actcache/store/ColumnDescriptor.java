@@ -23,10 +23,14 @@ import java.nio.ByteOrder;
  *  +---------------+---------------+---------------+---------------+
  *  |                     Reserved (4 bytes, 0)                     |
  *  +---------------------------------------------------------------+
+ *  |                  Data Bytes (int64): committed               |
+ *  |                  tensor bytes in the column file              |
+ *  +---------------------------------------------------------------+
  *  |                Dims: Rank x int64, dim 0 first               ...
  *  +---------------------------------------------------------------+
  * </pre>
- * The committed byte length is derived from the dims and dtype.
+ * For a DENSE column the dims are the tensor's shape and the data bytes equal its byte size. For a LIST
+ * column the shape is {@code [itemCount]} and the data bytes cover every item, each starting 8-byte aligned.
  */
 public final class ColumnDescriptor {
     /** Offset of the column id. */
@@ -41,29 +45,51 @@ public final class ColumnDescriptor {
     public static final int RANK_OFFSET = CODEC_OFFSET + 1;
     /** Offset of the reserved word. */
     public static final int RESERVED_OFFSET = RANK_OFFSET + 1;
+    /** Offset of the committed data byte count. */
+    public static final int DATA_BYTES_OFFSET = RESERVED_OFFSET + Integer.BYTES;
     /** Offset of the first dim. */
-    public static final int DIMS_OFFSET = RESERVED_OFFSET + Integer.BYTES;
+    public static final int DIMS_OFFSET = DATA_BYTES_OFFSET + Long.BYTES;
 
     private final long columnId;
     private final ColumnKind kind;
     private final DType dtype;
     private final Codec codec;
     private final Shape shape;
+    private final long dataBytes;
 
     /**
-     * @param columnId id of the column file, never reused.
-     * @param kind     column kind.
-     * @param dtype    element type.
-     * @param codec    byte layout.
-     * @param shape    committed shape.
+     * @param columnId  id of the column file, never reused.
+     * @param kind      column kind.
+     * @param dtype     element type.
+     * @param codec     byte layout.
+     * @param shape     committed shape ({@code [itemCount]} for a LIST).
+     * @param dataBytes committed data bytes.
      */
     public ColumnDescriptor(final long columnId, final ColumnKind kind, final DType dtype, final Codec codec,
-        final Shape shape) {
+        final Shape shape, final long dataBytes) {
         this.columnId = columnId;
         this.kind = kind;
         this.dtype = dtype;
         this.codec = codec;
         this.shape = shape;
+        this.dataBytes = dataBytes;
+        if (kind == ColumnKind.DENSE && dataBytes != shape.byteSize(dtype)) {
+            throw new IllegalArgumentException("DENSE " + dtype + " " + shape + " needs " + shape.byteSize(dtype)
+                + " data bytes, descriptor says " + dataBytes);
+        }
+        if (kind == ColumnKind.LIST && shape.rank() != 1) {
+            throw new IllegalArgumentException("a LIST column's shape is [itemCount], not " + shape);
+        }
+    }
+
+    /**
+     * @param columnId id of the column file.
+     * @param dtype    element type.
+     * @param shape    the tensor's shape.
+     * @return a RAW DENSE descriptor.
+     */
+    public static ColumnDescriptor dense(final long columnId, final DType dtype, final Shape shape) {
+        return new ColumnDescriptor(columnId, ColumnKind.DENSE, dtype, Codec.RAW, shape, shape.byteSize(dtype));
     }
 
     /** @return the column id; its file is {@code columns/<id>.npy}. */
@@ -91,17 +117,18 @@ public final class ColumnDescriptor {
         return shape;
     }
 
-    /** @return committed tensor bytes. */
+    /** @return committed data bytes in the column file (for a LIST, with alignment padding). */
     public long byteSize() {
-        return shape.byteSize(dtype);
+        return dataBytes;
     }
 
     /**
-     * @param newShape the shape after a change.
-     * @return a descriptor of the same column with that shape.
+     * @param newShape     the shape after a change.
+     * @param newDataBytes the data bytes after it.
+     * @return a descriptor of the same column.
      */
-    public ColumnDescriptor withShape(final Shape newShape) {
-        return new ColumnDescriptor(columnId, kind, dtype, codec, newShape);
+    public ColumnDescriptor grown(final Shape newShape, final long newDataBytes) {
+        return new ColumnDescriptor(columnId, kind, dtype, codec, newShape, newDataBytes);
     }
 
     /** @return bytes of the binary form. */
@@ -117,7 +144,7 @@ public final class ColumnDescriptor {
     public void encode(final ByteBuffer out) {
         out.order(ByteOrder.LITTLE_ENDIAN);
         out.putLong(columnId).put((byte) kind.id()).put((byte) dtype.id()).put((byte) codec.id())
-            .put((byte) shape.rank()).putInt(0);
+            .put((byte) shape.rank()).putInt(0).putLong(dataBytes);
         for (int i = 0; i < shape.rank(); i++) {
             out.putLong(shape.dim(i));
         }
@@ -138,6 +165,7 @@ public final class ColumnDescriptor {
         final Codec codec = Codec.fromId(in.get());
         final int rank = in.get();
         in.getInt();
+        final long dataBytes = in.getLong();
         if (rank < 0 || rank > Shape.MAX_RANK) {
             throw new IllegalArgumentException("rank " + rank + " out of [0, " + Shape.MAX_RANK + "]");
         }
@@ -145,7 +173,7 @@ public final class ColumnDescriptor {
         for (int i = 0; i < rank; i++) {
             dims[i] = in.getLong();
         }
-        return new ColumnDescriptor(columnId, kind, dtype, codec, Shape.of(dims));
+        return new ColumnDescriptor(columnId, kind, dtype, codec, Shape.of(dims), dataBytes);
     }
 
     @Override
@@ -155,7 +183,7 @@ public final class ColumnDescriptor {
         }
         final ColumnDescriptor that = (ColumnDescriptor) other;
         return columnId == that.columnId && kind == that.kind && dtype == that.dtype && codec == that.codec
-            && shape.equals(that.shape);
+            && shape.equals(that.shape) && dataBytes == that.dataBytes;
     }
 
     @Override

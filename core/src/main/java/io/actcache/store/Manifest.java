@@ -95,7 +95,13 @@ public record Manifest(long epoch, long nextColumnId, Map<String, ColumnDescript
                 final ColumnDescriptor column = entry.getValue();
                 json.writeObjectFieldStart(entry.getKey());
                 json.writeNumberField("id", column.columnId());
-                json.writeStringField("file", StoreFiles.COLUMNS + "/" + StoreFiles.columnFileName(column.columnId()));
+                final boolean list = column.kind() == ColumnKind.LIST;
+                json.writeStringField("file", StoreFiles.COLUMNS + "/" + column.columnId()
+                    + (list ? StoreFiles.LIST_EXTENSION : StoreFiles.NPY_EXTENSION));
+                if (list) {
+                    json.writeStringField("items", StoreFiles.COLUMNS + "/" + column.columnId()
+                        + StoreFiles.ITEMS_EXTENSION);
+                }
                 json.writeStringField("kind", column.kind().name());
                 json.writeStringField("dtype", column.dtype().name());
                 json.writeStringField("codec", column.codec().name());
@@ -105,7 +111,7 @@ public record Manifest(long epoch, long nextColumnId, Map<String, ColumnDescript
                 }
                 json.writeEndArray();
                 json.writeNumberField("bytes", column.byteSize());
-                json.writeNumberField("dataOffset", DATA_OFFSET);
+                json.writeNumberField("dataOffset", list ? ListColumnDescriptor.HEADER_LENGTH : DATA_OFFSET);
                 json.writeEndObject();
             }
             json.writeEndObject();
@@ -200,6 +206,7 @@ public record Manifest(long epoch, long nextColumnId, Map<String, ColumnDescript
             DType dtype = null;
             Codec codec = null;
             Shape shape = null;
+            long bytes = -1;
             while (json.nextToken() == JsonToken.FIELD_NAME) {
                 final String field = json.currentName();
                 json.nextToken();
@@ -215,13 +222,18 @@ public record Manifest(long epoch, long nextColumnId, Map<String, ColumnDescript
                         }
                         shape = Shape.of(dims.stream().mapToLong(Long::longValue).toArray());
                         break;
+                    case "bytes": bytes = json.getLongValue(); break;
                     default: json.skipChildren();
                 }
             }
-            if (id < 1 || kind == null || dtype == null || codec == null || shape == null) {
-                throw corrupt(file, json, "column '" + key + "' lacks id, kind, dtype, codec or shape");
+            if (id < 1 || kind == null || dtype == null || codec == null || shape == null || bytes < 0) {
+                throw corrupt(file, json, "column '" + key + "' lacks id, kind, dtype, codec, shape or bytes");
             }
-            out.put(key, new ColumnDescriptor(id, kind, dtype, codec, shape));
+            try {
+                out.put(key, new ColumnDescriptor(id, kind, dtype, codec, shape, bytes));
+            } catch (final IllegalArgumentException e) {
+                throw corrupt(file, json, "column '" + key + "': " + e.getMessage());
+            }
         }
     }
 

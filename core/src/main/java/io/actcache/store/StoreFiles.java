@@ -32,6 +32,10 @@ public final class StoreFiles {
     public static final String LOCK_PID = "lock.pid";
     /** Extension of RAW DENSE column files. */
     public static final String NPY_EXTENSION = ".npy";
+    /** Extension of LIST column data files. */
+    public static final String LIST_EXTENSION = ".list";
+    /** Extension of LIST column item tables. */
+    public static final String ITEMS_EXTENSION = ".items";
 
     private StoreFiles() {
     }
@@ -58,10 +62,16 @@ public final class StoreFiles {
      * @return the column id it names, or -1 when it is not a column file name.
      */
     public static long columnIdOf(final String fileName) {
-        if (!fileName.endsWith(NPY_EXTENSION)) {
+        final int dot = fileName.indexOf('.');
+        if (dot <= 0) {
             return -1;
         }
-        final String digits = fileName.substring(0, fileName.length() - NPY_EXTENSION.length());
+        final String extension = fileName.substring(dot);
+        if (!extension.equals(NPY_EXTENSION) && !extension.equals(LIST_EXTENSION)
+            && !extension.equals(ITEMS_EXTENSION)) {
+            return -1;
+        }
+        final String digits = fileName.substring(0, dot);
         if (digits.isEmpty() || digits.length() > 18 || !digits.chars().allMatch(Character::isDigit)) {
             return -1;
         }

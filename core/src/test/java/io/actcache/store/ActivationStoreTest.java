@@ -320,6 +320,50 @@ class ActivationStoreTest {
         }
     }
 
+    @Test
+    void shouldKeepRaggedTensorsInAListColumnAcrossReopen() {
+        final Path dir = tmp.resolve("store");
+        final Tensor[] items = {
+            TestData.random(DType.F32, Shape.of(1, 12, 5, 5), 1), TestData.random(DType.F32, Shape.of(1, 12, 7, 7), 2),
+            TestData.random(DType.F32, Shape.of(3), 3), TestData.random(DType.F32, Shape.of(), 4)};
+        try (ActivationStore store = ActivationStore.create(dir, fast())) {
+            try (ActivationStore.Batch batch = store.batch()) {
+                batch.appendToList("pattern_L0H0", items[0].view()).appendToList("pattern_L0H0", items[1].view());
+                batch.commit();
+            }
+            try (ActivationStore.Batch batch = store.batch()) {
+                batch.appendToList("pattern_L0H0", items[2].view()).appendToList("pattern_L0H0", items[3].view());
+            }
+            assertEquals(Shape.of(2), store.describe("pattern_L0H0").shape(), "the discarded batch left nothing");
+            try (ActivationStore.Batch batch = store.batch()) {
+                batch.appendToList("pattern_L0H0", items[2].view()).appendToList("pattern_L0H0", items[3].view());
+                batch.commit();
+            }
+            assertEquals(ColumnKind.LIST, store.describe("pattern_L0H0").kind());
+            final ShapeMismatchException dense = assertThrows(ShapeMismatchException.class,
+                () -> store.get("pattern_L0H0"));
+            assertTrue(dense.getMessage().contains("getList"), dense.getMessage());
+            final ShapeMismatchException dtype = assertThrows(ShapeMismatchException.class, () -> store.batch()
+                .appendToList("pattern_L0H0", TestData.random(DType.F16, Shape.of(2), 5).view()));
+            assertTrue(dtype.getMessage().contains("F16 [2]"), dtype.getMessage());
+        }
+        try (ActivationStore store = ActivationStore.open(dir)) {
+            assertList(store.getList("pattern_L0H0"), items);
+            store.append("dense", TestData.random(DType.F32, Shape.of(2), 6));
+            assertThrows(ShapeMismatchException.class, () -> store.getList("dense"));
+        }
+        try (ActivationStore reader = ActivationStore.openReadOnly(dir)) {
+            assertList(reader.getList("pattern_L0H0"), items);
+        }
+    }
+
+    private static void assertList(final List<TensorView> views, final Tensor[] items) {
+        assertEquals(items.length, views.size());
+        for (int i = 0; i < items.length; i++) {
+            assertTrue(views.get(i).contentEquals(items[i].view()), "item " + i + ": " + views.get(i));
+        }
+    }
+
     static void assertColumn(final TensorView column, final Tensor first, final Tensor second) {
         final long rows = first.shape().dim(0) + second.shape().dim(0);
         assertEquals(first.shape().withDim0(rows), column.shape());

@@ -1,0 +1,351 @@
+package io.actcache.store;
+
+import io.actcache.CorruptFileException;
+import io.actcache.StoreIOException;
+import io.actcache.format.NpyHeader;
+import io.actcache.tensor.DType;
+import io.actcache.tensor.Shape;
+import io.actcache.tensor.TensorView;
+import org.agrona.SemanticVersion;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.zip.CRC32C;
+
+import static io.actcache.store.ListColumnDescriptor.*;
+
+/**
+ * Reads and writes the files of columns: creating them with their headers, appending data with positional
+ * channel writes past the committed length, updating NPY headers, cutting uncommitted bytes, forcing, and
+ * handing out mapped views. Owns the store's bounded channel and mapping caches. Knows nothing of commits:
+ * {@link ActivationStore} decides what is committed. One thread only.
+ */
+final class ColumnFiles implements AutoCloseable {
+    /** Bytes before the data of a RAW DENSE column file: the padded NPY header. */
+    static final int NPY_HEADER_SIZE = (int) Manifest.DATA_OFFSET;
+    /** Version of the LIST file layouts. */
+    static final int LIST_VERSION = SemanticVersion.compose(1, 0, 0);
+
+    private final Path dir;
+    private final ChannelCache channels;
+    private final MappingCache mappings;
+    private long bytesWritten;
+
+    ColumnFiles(final Path dir, final StoreOptions options, final boolean writable) {
+        this.dir = dir;
+        this.channels = writable ? new ChannelCache(options.maxOpenFiles()) : null;
+        this.mappings = new MappingCache(options);
+    }
+
+    /**
+     * @param columnId a column id.
+     * @param kind     its kind.
+     * @return every file of the column.
+     */
+    List<Path> files(final long columnId, final ColumnKind kind) {
+        if (kind == ColumnKind.LIST) {
+            return List.of(listDataFile(columnId), itemsFile(columnId));
+        }
+        return List.of(StoreFiles.columnFile(dir, columnId));
+    }
+
+    /**
+     * @param descriptor a column.
+     * @return the file holding its data.
+     */
+    Path dataFile(final ColumnDescriptor descriptor) {
+        return descriptor.kind() == ColumnKind.LIST ? listDataFile(descriptor.columnId())
+            : StoreFiles.columnFile(dir, descriptor.columnId());
+    }
+
+    /** @return bytes written through this object: data, headers, item records. */
+    long bytesWritten() {
+        return bytesWritten;
+    }
+
+    /** @return the mapping cache, for accounting. */
+    MappingCache mappings() {
+        return mappings;
+    }
+
+    /** @return open column files. */
+    int openFiles() {
+        return channels == null ? 0 : channels.openFiles();
+    }
+
+    // ------------------------------------------------------------------------------------------------ DENSE
+
+    /**
+     * Creates a DENSE column file holding {@code data}.
+     *
+     * @return its descriptor (uncommitted).
+     */
+    ColumnDescriptor createDense(final long columnId, final TensorView data, final String key) {
+        final Path file = StoreFiles.columnFile(dir, columnId);
+        write(channels.channel(file, true), file, 0, NpyHeader.encodePadded(data.dtype(), data.shape(),
+            NPY_HEADER_SIZE), key);
+        writeView(file, NPY_HEADER_SIZE, data, key);
+        return ColumnDescriptor.dense(columnId, data.dtype(), data.shape());
+    }
+
+    /**
+     * Writes {@code data} after the committed rows of a DENSE column.
+     *
+     * @param current the column as committed or staged.
+     * @param grown   its shape after the append (validated by the caller).
+     * @return the grown descriptor (uncommitted).
+     */
+    ColumnDescriptor appendDense(final ColumnDescriptor current, final Shape grown, final TensorView data,
+        final String key) {
+        writeView(dataFile(current), NPY_HEADER_SIZE + current.byteSize(), data, key);
+        return current.grown(grown, grown.byteSize(current.dtype()));
+    }
+
+    /**
+     * @param descriptor a committed DENSE column.
+     * @param key        its key, for messages.
+     * @return a view of its committed data.
+     */
+    TensorView dense(final ColumnDescriptor descriptor, final String key) {
+        final Path file = dataFile(descriptor);
+        return new TensorView(descriptor.dtype(), descriptor.shape(),
+            new ColumnMemory(mappings, descriptor.columnId(), file, NPY_HEADER_SIZE + descriptor.byteSize(), key),
+            NPY_HEADER_SIZE);
+    }
+
+    /**
+     * Rewrites the changed prefix of a DENSE column's NPY header after a commit (dim 0 only grows, so its text
+     * only grows); LIST columns have no shape header.
+     *
+     * @param descriptor the committed column.
+     * @param whole      whether to rewrite the whole padded header (recovery).
+     */
+    void updateHeader(final ColumnDescriptor descriptor, final boolean whole) {
+        if (descriptor.kind() != ColumnKind.DENSE) {
+            return;
+        }
+        final ByteBuffer header = NpyHeader.encodePadded(descriptor.dtype(), descriptor.shape(), NPY_HEADER_SIZE);
+        if (!whole) {
+            header.limit(NpyHeader.variablePrefixLength(descriptor.dtype(), descriptor.shape()));
+        }
+        final Path file = dataFile(descriptor);
+        write(channels.channel(file, false), file, 0, header, null);
+    }
+
+    // ------------------------------------------------------------------------------------------------ LIST
+
+    /**
+     * Creates the two files of an empty LIST column.
+     *
+     * @return its descriptor (uncommitted, no items).
+     */
+    ColumnDescriptor createList(final long columnId, final DType dtype, final String key) {
+        final Path data = listDataFile(columnId);
+        final Path items = itemsFile(columnId);
+        write(channels.channel(data, true), data, 0, listHeader(DATA_MAGIC, dtype), key);
+        write(channels.channel(items, true), items, 0, listHeader(ITEMS_MAGIC, dtype), key);
+        return new ColumnDescriptor(columnId, ColumnKind.LIST, dtype, io.actcache.codec.Codec.RAW, Shape.of(0), 0);
+    }
+
+    /**
+     * Writes one item after the committed items of a LIST column: its bytes, then its record.
+     *
+     * @return the grown descriptor (uncommitted).
+     */
+    ColumnDescriptor appendListItem(final ColumnDescriptor current, final TensorView item, final String key) {
+        final long count = current.shape().dim(0);
+        final long offset = nextItemOffset(current.byteSize());
+        writeView(listDataFile(current.columnId()), offset, item, key);
+        final ByteBuffer record = ByteBuffer.allocate(ITEM_RECORD_LENGTH).order(ByteOrder.LITTLE_ENDIAN);
+        record.putLong(ITEM_DATA_OFFSET, offset).putInt(ITEM_RANK_OFFSET, item.shape().rank());
+        for (int i = 0; i < item.shape().rank(); i++) {
+            record.putLong(ITEM_DIMS_OFFSET + i * Long.BYTES, item.shape().dim(i));
+        }
+        final Path items = itemsFile(current.columnId());
+        write(channels.channel(items, false), items, itemRecordOffset(count), record, key);
+        return current.grown(Shape.of(count + 1), offset - HEADER_LENGTH + item.byteSize());
+    }
+
+    /**
+     * @param descriptor a committed LIST column.
+     * @param key        its key, for messages.
+     * @return views of its items, in order.
+     */
+    List<TensorView> list(final ColumnDescriptor descriptor, final String key) {
+        final int count = Math.toIntExact(descriptor.shape().dim(0));
+        final Path items = itemsFile(descriptor.columnId());
+        final ByteBuffer records = ByteBuffer.allocate(count * ITEM_RECORD_LENGTH).order(ByteOrder.LITTLE_ENDIAN);
+        try (FileChannel channel = FileChannel.open(items)) {
+            while (records.hasRemaining()) {
+                if (channel.read(records, HEADER_LENGTH + records.position()) < 0) {
+                    throw new CorruptFileException("item table " + items + " of key '" + Keys.escape(key)
+                        + "' ends at " + (HEADER_LENGTH + records.position()) + " bytes; " + count + " items ("
+                        + itemRecordOffset(count) + " bytes) are committed");
+                }
+            }
+        } catch (final IOException e) {
+            throw new StoreIOException("cannot read item table " + items + " of key '" + Keys.escape(key) + "': " + e, e);
+        }
+        final Path data = listDataFile(descriptor.columnId());
+        final long dataEnd = HEADER_LENGTH + descriptor.byteSize();
+        final ColumnMemory memory = new ColumnMemory(mappings, descriptor.columnId(), data, dataEnd, key);
+        final List<TensorView> views = new ArrayList<>(count);
+        for (int i = 0; i < count; i++) {
+            final int base = i * ITEM_RECORD_LENGTH;
+            final long offset = records.getLong(base + ITEM_DATA_OFFSET);
+            final int rank = records.getInt(base + ITEM_RANK_OFFSET);
+            if (rank < 0 || rank > Shape.MAX_RANK) {
+                throw new CorruptFileException("item table " + items + " record " + i + ": rank " + rank);
+            }
+            final long[] dims = new long[rank];
+            for (int d = 0; d < rank; d++) {
+                dims[d] = records.getLong(base + ITEM_DIMS_OFFSET + d * Long.BYTES);
+            }
+            final Shape shape = Shape.of(dims);
+            if (offset < HEADER_LENGTH || offset % ITEM_ALIGNMENT != 0 || offset + shape.byteSize(descriptor.dtype())
+                > dataEnd) {
+                throw new CorruptFileException("item table " + items + " record " + i + ": item " + shape
+                    + " at offset " + offset + " lies outside the committed data [" + HEADER_LENGTH + ", " + dataEnd
+                    + ") of " + data);
+            }
+            views.add(new TensorView(descriptor.dtype(), shape, memory, offset));
+        }
+        return views;
+    }
+
+    // ------------------------------------------------------------------------------------------------ files
+
+    /**
+     * Cuts every file of a column back to its committed length.
+     *
+     * @param descriptor the committed column.
+     * @param strict     whether a file shorter than committed is corruption (recovery) or ignored.
+     */
+    void truncateToCommitted(final ColumnDescriptor descriptor, final boolean strict) {
+        if (descriptor.kind() == ColumnKind.LIST) {
+            truncate(listDataFile(descriptor.columnId()), HEADER_LENGTH + descriptor.byteSize(), strict);
+            truncate(itemsFile(descriptor.columnId()), itemRecordOffset(descriptor.shape().dim(0)), strict);
+        } else {
+            truncate(dataFile(descriptor), NPY_HEADER_SIZE + descriptor.byteSize(), strict);
+        }
+    }
+
+    /**
+     * Forces a file's data to the device; a file already deleted is skipped.
+     *
+     * @param file a column file.
+     */
+    void force(final Path file) {
+        if (!Files.exists(file)) {
+            return;
+        }
+        try {
+            channels.channel(file, false).force(false);
+        } catch (final IOException e) {
+            throw new StoreIOException("cannot force " + file + ": " + e, e);
+        }
+    }
+
+    /**
+     * Unmaps, closes and deletes a column file.
+     *
+     * @param columnId its column.
+     * @param file     the file.
+     */
+    void delete(final long columnId, final Path file) {
+        mappings.invalidate(columnId);
+        channels.invalidate(file);
+        try {
+            Files.deleteIfExists(file);
+        } catch (final IOException e) {
+            throw new StoreIOException("cannot delete " + file + ": " + e, e);
+        }
+    }
+
+    /**
+     * Drops mappings and open channels of a column (replaced or removed).
+     *
+     * @param columnId the column.
+     * @param kind     its kind.
+     */
+    void release(final long columnId, final ColumnKind kind) {
+        mappings.invalidate(columnId);
+        if (channels != null) {
+            files(columnId, kind).forEach(channels::invalidate);
+        }
+    }
+
+    /** Unmaps everything and closes every file. Idempotent. */
+    @Override
+    public void close() {
+        try {
+            if (channels != null) {
+                channels.close();
+            }
+        } finally {
+            mappings.close();
+        }
+    }
+
+    private Path listDataFile(final long columnId) {
+        return dir.resolve(StoreFiles.COLUMNS).resolve(columnId + StoreFiles.LIST_EXTENSION);
+    }
+
+    private Path itemsFile(final long columnId) {
+        return dir.resolve(StoreFiles.COLUMNS).resolve(columnId + StoreFiles.ITEMS_EXTENSION);
+    }
+
+    private void truncate(final Path file, final long length, final boolean strict) {
+        try {
+            final FileChannel channel = channels.channel(file, false);
+            if (channel.size() < length && strict) {
+                throw new CorruptFileException("column file " + file + " holds " + channel.size() + " bytes but "
+                    + length + " are committed: committed data was lost");
+            }
+            if (channel.size() > length) {
+                channel.truncate(length);
+            }
+        } catch (final IOException e) {
+            throw new StoreIOException("cannot cut uncommitted bytes of " + file + ": " + e, e);
+        }
+    }
+
+    private void writeView(final Path file, final long position, final TensorView data, final String key) {
+        try {
+            bytesWritten += data.writeTo(channels.channel(file, false), position);
+        } catch (final IOException e) {
+            throw new StoreIOException("cannot write " + data.byteSize() + " bytes for key '" + Keys.escape(key)
+                + "' at offset " + position + " of " + file + ": " + e, e);
+        }
+    }
+
+    private void write(final FileChannel channel, final Path file, final long position, final ByteBuffer bytes,
+        final String key) {
+        try {
+            long at = position;
+            while (bytes.hasRemaining()) {
+                final int n = channel.write(bytes, at);
+                at += n;
+                bytesWritten += n;
+            }
+        } catch (final IOException e) {
+            throw new StoreIOException("cannot write " + file + (key == null ? "" : " for key '" + Keys.escape(key)
+                + "'") + " at offset " + position + ": " + e, e);
+        }
+    }
+
+    private static ByteBuffer listHeader(final int magic, final DType dtype) {
+        final ByteBuffer header = ByteBuffer.allocate(HEADER_LENGTH).order(ByteOrder.LITTLE_ENDIAN);
+        header.putInt(MAGIC_OFFSET, magic).putInt(VERSION_OFFSET, LIST_VERSION).put(DTYPE_OFFSET, (byte) dtype.id());
+        final CRC32C crc = new CRC32C();
+        crc.update(header.array(), 0, HEADER_CRC_OFFSET);
+        header.putInt(HEADER_CRC_OFFSET, (int) crc.getValue());
+        return header;
+    }
+}
