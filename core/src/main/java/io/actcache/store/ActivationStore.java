@@ -83,14 +83,14 @@ public final class ActivationStore implements AutoCloseable {
     private State state = State.OPEN;
 
     private ActivationStore(final Path dir, final StoreOptions options, final Durability durability,
-        final boolean readOnly, final boolean deleteOnClose, final StoreLock lock) {
+        final int checksumBlockSize, final boolean readOnly, final boolean deleteOnClose, final StoreLock lock) {
         this.dir = dir;
         this.options = options;
         this.durability = durability;
         this.readOnly = readOnly;
         this.deleteOnClose = deleteOnClose;
         this.lock = lock;
-        this.columns = new ColumnFiles(dir, options, !readOnly);
+        this.columns = new ColumnFiles(dir, options, checksumBlockSize, !readOnly);
     }
 
     /**
@@ -171,7 +171,8 @@ public final class ActivationStore implements AutoCloseable {
      */
     public static ActivationStore openReadOnly(final Path dir, final StoreOptions options) {
         final StoreProperties properties = StoreProperties.read(dir);
-        final ActivationStore store = new ActivationStore(dir, options, properties.durability(), true, false, null);
+        final ActivationStore store = new ActivationStore(dir, options, properties.durability(),
+            properties.checksumBlockSize(), true, false, null);
         boolean success = false;
         try {
             store.loadForReading();
@@ -387,6 +388,56 @@ public final class ActivationStore implements AutoCloseable {
         checkpointEpoch = epoch;
         touchedSinceCheckpoint.clear();
         deleteUnreferencedColumnFiles(all);
+    }
+
+    /**
+     * Checks every committed byte of every key against its block checksums, and every NPY header against its
+     * descriptor (the header is what numpy reads). Opening checks only cheap things; this reads everything.
+     *
+     * @return data bytes checked.
+     * @throws CorruptFileException naming the file, key, block and offset of the first problem; problems in
+     *     other keys are attached as suppressed exceptions.
+     */
+    public long verify() {
+        checkOpen();
+        long checked = 0;
+        CorruptFileException failure = null;
+        for (final Map.Entry<String, ColumnDescriptor> entry : descriptors().entrySet()) {
+            try {
+                checked += columns.verify(entry.getValue(), entry.getKey());
+                verifyHeader(entry.getKey(), entry.getValue());
+            } catch (final CorruptFileException e) {
+                if (failure == null) {
+                    failure = e;
+                } else {
+                    failure.addSuppressed(e);
+                }
+            }
+        }
+        if (failure != null) {
+            throw failure;
+        }
+        return checked;
+    }
+
+    private void verifyHeader(final String key, final ColumnDescriptor descriptor) {
+        if (descriptor.kind() != ColumnKind.DENSE) {
+            return;
+        }
+        final Path file = columns.dataFile(descriptor);
+        try (java.nio.channels.FileChannel channel = java.nio.channels.FileChannel.open(file)) {
+            final io.actcache.format.NpyHeader header = io.actcache.format.NpyHeader.read(channel, file.toString());
+            if (header.dtype() != descriptor.dtype() || !header.shape().equals(descriptor.shape())
+                || header.dataOffset() != HEADER_SIZE) {
+                throw new CorruptFileException("key '" + Keys.escape(key) + "': the NPY header of " + file + " says "
+                    + header.dtype() + " " + header.shape() + " at offset " + header.dataOffset() + ", the store has "
+                    + descriptor.dtype() + " " + descriptor.shape() + " at offset " + HEADER_SIZE);
+            }
+        } catch (final io.actcache.UnsupportedFormatException e) {
+            throw new CorruptFileException("key '" + Keys.escape(key) + "': " + e.getMessage(), e);
+        } catch (final IOException e) {
+            throw new StoreIOException("cannot read the NPY header of " + file + ": " + e, e);
+        }
     }
 
     /**
@@ -830,7 +881,8 @@ public final class ActivationStore implements AutoCloseable {
         final StoreProperties properties = StoreProperties.read(dir);
         final StoreLock lock = StoreLock.acquire(dir);
         final ActivationStore store =
-            new ActivationStore(dir, options, properties.durability(), false, deleteOnClose, lock);
+            new ActivationStore(dir, options, properties.durability(), properties.checksumBlockSize(), false,
+                deleteOnClose, lock);
         boolean success = false;
         try {
             store.recoverAndOpenIndex(properties, lock.previousOwnerDied());

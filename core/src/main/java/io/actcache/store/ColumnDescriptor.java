@@ -21,7 +21,7 @@ import java.nio.ByteOrder;
  *  +---------------+---------------+---------------+---------------+
  *  |  Kind (u8)    |  DType (u8)   |  Codec (u8)   |  Rank (u8)    |
  *  +---------------+---------------+---------------+---------------+
- *  |                     Reserved (4 bytes, 0)                     |
+ *  |        Tail CRC32C: of the data's last partial checksum block   |
  *  +---------------------------------------------------------------+
  *  |                  Data Bytes (int64): committed               |
  *  |                  tensor bytes in the column file              |
@@ -43,10 +43,10 @@ public final class ColumnDescriptor {
     public static final int CODEC_OFFSET = DTYPE_OFFSET + 1;
     /** Offset of the rank. */
     public static final int RANK_OFFSET = CODEC_OFFSET + 1;
-    /** Offset of the reserved word. */
-    public static final int RESERVED_OFFSET = RANK_OFFSET + 1;
+    /** Offset of the CRC32C of the last partial checksum block (0 when the data ends on a block boundary). */
+    public static final int TAIL_CRC_OFFSET = RANK_OFFSET + 1;
     /** Offset of the committed data byte count. */
-    public static final int DATA_BYTES_OFFSET = RESERVED_OFFSET + Integer.BYTES;
+    public static final int DATA_BYTES_OFFSET = TAIL_CRC_OFFSET + Integer.BYTES;
     /** Offset of the first dim. */
     public static final int DIMS_OFFSET = DATA_BYTES_OFFSET + Long.BYTES;
 
@@ -56,6 +56,7 @@ public final class ColumnDescriptor {
     private final Codec codec;
     private final Shape shape;
     private final long dataBytes;
+    private final int tailCrc;
 
     /**
      * @param columnId  id of the column file, never reused.
@@ -64,15 +65,17 @@ public final class ColumnDescriptor {
      * @param codec     byte layout.
      * @param shape     committed shape ({@code [itemCount]} for a LIST).
      * @param dataBytes committed data bytes.
+     * @param tailCrc   CRC32C of the data's last partial checksum block, 0 when none.
      */
     public ColumnDescriptor(final long columnId, final ColumnKind kind, final DType dtype, final Codec codec,
-        final Shape shape, final long dataBytes) {
+        final Shape shape, final long dataBytes, final int tailCrc) {
         this.columnId = columnId;
         this.kind = kind;
         this.dtype = dtype;
         this.codec = codec;
         this.shape = shape;
         this.dataBytes = dataBytes;
+        this.tailCrc = tailCrc;
         if (kind == ColumnKind.DENSE && dataBytes != shape.byteSize(dtype)) {
             throw new IllegalArgumentException("DENSE " + dtype + " " + shape + " needs " + shape.byteSize(dtype)
                 + " data bytes, descriptor says " + dataBytes);
@@ -86,10 +89,12 @@ public final class ColumnDescriptor {
      * @param columnId id of the column file.
      * @param dtype    element type.
      * @param shape    the tensor's shape.
+     * @param tailCrc  CRC32C of the last partial checksum block.
      * @return a RAW DENSE descriptor.
      */
-    public static ColumnDescriptor dense(final long columnId, final DType dtype, final Shape shape) {
-        return new ColumnDescriptor(columnId, ColumnKind.DENSE, dtype, Codec.RAW, shape, shape.byteSize(dtype));
+    public static ColumnDescriptor dense(final long columnId, final DType dtype, final Shape shape, final int tailCrc) {
+        return new ColumnDescriptor(columnId, ColumnKind.DENSE, dtype, Codec.RAW, shape, shape.byteSize(dtype),
+            tailCrc);
     }
 
     /** @return the column id; its file is {@code columns/<id>.npy}. */
@@ -122,13 +127,19 @@ public final class ColumnDescriptor {
         return dataBytes;
     }
 
+    /** @return CRC32C of the data's last partial checksum block; 0 when the data ends on a block boundary. */
+    public int tailCrc() {
+        return tailCrc;
+    }
+
     /**
      * @param newShape     the shape after a change.
      * @param newDataBytes the data bytes after it.
+     * @param newTailCrc   the CRC32C of the new last partial block.
      * @return a descriptor of the same column.
      */
-    public ColumnDescriptor grown(final Shape newShape, final long newDataBytes) {
-        return new ColumnDescriptor(columnId, kind, dtype, codec, newShape, newDataBytes);
+    public ColumnDescriptor grown(final Shape newShape, final long newDataBytes, final int newTailCrc) {
+        return new ColumnDescriptor(columnId, kind, dtype, codec, newShape, newDataBytes, newTailCrc);
     }
 
     /** @return bytes of the binary form. */
@@ -144,7 +155,7 @@ public final class ColumnDescriptor {
     public void encode(final ByteBuffer out) {
         out.order(ByteOrder.LITTLE_ENDIAN);
         out.putLong(columnId).put((byte) kind.id()).put((byte) dtype.id()).put((byte) codec.id())
-            .put((byte) shape.rank()).putInt(0).putLong(dataBytes);
+            .put((byte) shape.rank()).putInt(tailCrc).putLong(dataBytes);
         for (int i = 0; i < shape.rank(); i++) {
             out.putLong(shape.dim(i));
         }
@@ -164,7 +175,7 @@ public final class ColumnDescriptor {
         final DType dtype = DType.fromId(in.get());
         final Codec codec = Codec.fromId(in.get());
         final int rank = in.get();
-        in.getInt();
+        final int tailCrc = in.getInt();
         final long dataBytes = in.getLong();
         if (rank < 0 || rank > Shape.MAX_RANK) {
             throw new IllegalArgumentException("rank " + rank + " out of [0, " + Shape.MAX_RANK + "]");
@@ -173,7 +184,7 @@ public final class ColumnDescriptor {
         for (int i = 0; i < rank; i++) {
             dims[i] = in.getLong();
         }
-        return new ColumnDescriptor(columnId, kind, dtype, codec, Shape.of(dims), dataBytes);
+        return new ColumnDescriptor(columnId, kind, dtype, codec, Shape.of(dims), dataBytes, tailCrc);
     }
 
     @Override
@@ -183,7 +194,7 @@ public final class ColumnDescriptor {
         }
         final ColumnDescriptor that = (ColumnDescriptor) other;
         return columnId == that.columnId && kind == that.kind && dtype == that.dtype && codec == that.codec
-            && shape.equals(that.shape) && dataBytes == that.dataBytes;
+            && shape.equals(that.shape) && dataBytes == that.dataBytes && tailCrc == that.tailCrc;
     }
 
     @Override

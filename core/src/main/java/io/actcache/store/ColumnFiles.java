@@ -33,12 +33,14 @@ final class ColumnFiles implements AutoCloseable {
     static final int LIST_VERSION = SemanticVersion.compose(1, 0, 0);
 
     private final Path dir;
+    private final int blockSize;
     private final ChannelCache channels;
     private final MappingCache mappings;
     private long bytesWritten;
 
-    ColumnFiles(final Path dir, final StoreOptions options, final boolean writable) {
+    ColumnFiles(final Path dir, final StoreOptions options, final int checksumBlockSize, final boolean writable) {
         this.dir = dir;
+        this.blockSize = checksumBlockSize;
         this.channels = writable ? new ChannelCache(options.maxOpenFiles()) : null;
         this.mappings = new MappingCache(options);
     }
@@ -50,9 +52,9 @@ final class ColumnFiles implements AutoCloseable {
      */
     List<Path> files(final long columnId, final ColumnKind kind) {
         if (kind == ColumnKind.LIST) {
-            return List.of(listDataFile(columnId), itemsFile(columnId));
+            return List.of(listDataFile(columnId), itemsFile(columnId), checksumFile(columnId));
         }
-        return List.of(StoreFiles.columnFile(dir, columnId));
+        return List.of(StoreFiles.columnFile(dir, columnId), checksumFile(columnId));
     }
 
     /**
@@ -91,7 +93,9 @@ final class ColumnFiles implements AutoCloseable {
         write(channels.channel(file, true), file, 0, NpyHeader.encodePadded(data.dtype(), data.shape(),
             NPY_HEADER_SIZE), key);
         writeView(file, NPY_HEADER_SIZE, data, key);
-        return ColumnDescriptor.dense(columnId, data.dtype(), data.shape());
+        createChecksumFile(columnId, key);
+        final int tail = appendChecksums(columnId, file, NPY_HEADER_SIZE, 0, 0, 0, data, key);
+        return ColumnDescriptor.dense(columnId, data.dtype(), data.shape(), tail);
     }
 
     /**
@@ -103,8 +107,11 @@ final class ColumnFiles implements AutoCloseable {
      */
     ColumnDescriptor appendDense(final ColumnDescriptor current, final Shape grown, final TensorView data,
         final String key) {
-        writeView(dataFile(current), NPY_HEADER_SIZE + current.byteSize(), data, key);
-        return current.grown(grown, grown.byteSize(current.dtype()));
+        final Path file = dataFile(current);
+        writeView(file, NPY_HEADER_SIZE + current.byteSize(), data, key);
+        final int tail = appendChecksums(current.columnId(), file, NPY_HEADER_SIZE, current.byteSize(),
+            current.tailCrc(), 0, data, key);
+        return current.grown(grown, grown.byteSize(current.dtype()), tail);
     }
 
     /**
@@ -150,7 +157,8 @@ final class ColumnFiles implements AutoCloseable {
         final Path items = itemsFile(columnId);
         write(channels.channel(data, true), data, 0, listHeader(DATA_MAGIC, dtype), key);
         write(channels.channel(items, true), items, 0, listHeader(ITEMS_MAGIC, dtype), key);
-        return new ColumnDescriptor(columnId, ColumnKind.LIST, dtype, io.actcache.codec.Codec.RAW, Shape.of(0), 0);
+        createChecksumFile(columnId, key);
+        return new ColumnDescriptor(columnId, ColumnKind.LIST, dtype, io.actcache.codec.Codec.RAW, Shape.of(0), 0, 0);
     }
 
     /**
@@ -161,7 +169,11 @@ final class ColumnFiles implements AutoCloseable {
     ColumnDescriptor appendListItem(final ColumnDescriptor current, final TensorView item, final String key) {
         final long count = current.shape().dim(0);
         final long offset = nextItemOffset(current.byteSize());
-        writeView(listDataFile(current.columnId()), offset, item, key);
+        final Path data = listDataFile(current.columnId());
+        writeView(data, offset, item, key);
+        final long gap = offset - HEADER_LENGTH - current.byteSize();
+        final int tail = appendChecksums(current.columnId(), data, HEADER_LENGTH, current.byteSize(),
+            current.tailCrc(), gap, item, key);
         final ByteBuffer record = ByteBuffer.allocate(ITEM_RECORD_LENGTH).order(ByteOrder.LITTLE_ENDIAN);
         record.putLong(ITEM_DATA_OFFSET, offset).putInt(ITEM_RANK_OFFSET, item.shape().rank());
         for (int i = 0; i < item.shape().rank(); i++) {
@@ -169,7 +181,7 @@ final class ColumnFiles implements AutoCloseable {
         }
         final Path items = itemsFile(current.columnId());
         write(channels.channel(items, false), items, itemRecordOffset(count), record, key);
-        return current.grown(Shape.of(count + 1), offset - HEADER_LENGTH + item.byteSize());
+        return current.grown(Shape.of(count + 1), offset - HEADER_LENGTH + item.byteSize(), tail);
     }
 
     /**
@@ -234,6 +246,8 @@ final class ColumnFiles implements AutoCloseable {
         } else {
             truncate(dataFile(descriptor), NPY_HEADER_SIZE + descriptor.byteSize(), strict);
         }
+        truncate(checksumFile(descriptor.columnId()),
+            ChecksumDescriptor.entryOffset(descriptor.byteSize() / blockSize), strict);
     }
 
     /**
@@ -291,6 +305,181 @@ final class ColumnFiles implements AutoCloseable {
         } finally {
             mappings.close();
         }
+    }
+
+    /**
+     * Checks every block of a column's data against its checksums: the complete blocks against the
+     * {@code .crc} file, the last partial block against the descriptor's tail CRC.
+     *
+     * @param descriptor a committed column.
+     * @param key        its key, for messages.
+     * @return bytes checked.
+     * @throws CorruptFileException naming the file, key, block and offset of the first mismatch.
+     */
+    long verify(final ColumnDescriptor descriptor, final String key) {
+        final Path data = dataFile(descriptor);
+        final Path sums = checksumFile(descriptor.columnId());
+        final long dataStart = descriptor.kind() == ColumnKind.LIST ? HEADER_LENGTH : NPY_HEADER_SIZE;
+        final long blocks = descriptor.byteSize() / blockSize;
+        final ByteBuffer block = ByteBuffer.allocateDirect(blockSize);
+        final CRC32C crc = new CRC32C();
+        try (FileChannel dataChannel = FileChannel.open(data); FileChannel sumChannel = FileChannel.open(sums)) {
+            checkChecksumHeader(sumChannel, sums);
+            if (dataChannel.size() < dataStart + descriptor.byteSize()) {
+                throw new CorruptFileException("column file " + data + " of key '" + Keys.escape(key) + "' holds "
+                    + dataChannel.size() + " bytes, " + (dataStart + descriptor.byteSize()) + " are committed (truncated?)");
+            }
+            if (sumChannel.size() < ChecksumDescriptor.entryOffset(blocks)) {
+                throw new CorruptFileException("checksum file " + sums + " of key '" + Keys.escape(key) + "' holds "
+                    + sumChannel.size() + " bytes, " + ChecksumDescriptor.entryOffset(blocks) + " expected (truncated?)");
+            }
+            final ByteBuffer stored = ByteBuffer.allocate(Integer.BYTES).order(ByteOrder.LITTLE_ENDIAN);
+            for (long b = 0; b <= blocks; b++) {
+                final long length = Math.min(blockSize, descriptor.byteSize() - b * blockSize);
+                if (length == 0) {
+                    break;
+                }
+                readFully(dataChannel, block.clear().limit((int) length), dataStart + b * blockSize, data);
+                crc.reset();
+                crc.update(block.flip());
+                final int expected;
+                if (b < blocks) {
+                    readFully(sumChannel, stored.clear(), ChecksumDescriptor.entryOffset(b), sums);
+                    expected = stored.getInt(0);
+                } else {
+                    expected = descriptor.tailCrc();
+                }
+                if ((int) crc.getValue() != expected) {
+                    throw new CorruptFileException(String.format("key '%s': block %d of %s (bytes [%d, %d)) fails "
+                        + "its CRC32C: expected 0x%08x, computed 0x%08x", Keys.escape(key), b, data,
+                        dataStart + b * blockSize, dataStart + b * blockSize + length, expected, (int) crc.getValue()));
+                }
+            }
+        } catch (final IOException e) {
+            throw new StoreIOException("cannot verify key '" + Keys.escape(key) + "' (" + data + "): " + e, e);
+        }
+        return descriptor.byteSize();
+    }
+
+    private void createChecksumFile(final long columnId, final String key) {
+        final Path file = checksumFile(columnId);
+        final ByteBuffer header = ByteBuffer.allocate(ChecksumDescriptor.HEADER_LENGTH).order(ByteOrder.LITTLE_ENDIAN);
+        header.putInt(ChecksumDescriptor.MAGIC_OFFSET, ChecksumDescriptor.MAGIC)
+            .putInt(ChecksumDescriptor.VERSION_OFFSET, LIST_VERSION)
+            .put(ChecksumDescriptor.ALGORITHM_OFFSET, (byte) ChecksumDescriptor.ALGORITHM_CRC32C)
+            .putInt(ChecksumDescriptor.BLOCK_SIZE_OFFSET, blockSize);
+        final CRC32C crc = new CRC32C();
+        crc.update(header.array(), 0, ChecksumDescriptor.HEADER_CRC_OFFSET);
+        header.putInt(ChecksumDescriptor.HEADER_CRC_OFFSET, (int) crc.getValue());
+        write(channels.channel(file, true), file, 0, header, key);
+    }
+
+    private void checkChecksumHeader(final FileChannel channel, final Path file) throws IOException {
+        final ByteBuffer header = ByteBuffer.allocate(ChecksumDescriptor.HEADER_LENGTH).order(ByteOrder.LITTLE_ENDIAN);
+        readFully(channel, header, 0, file);
+        final CRC32C crc = new CRC32C();
+        crc.update(header.array(), 0, ChecksumDescriptor.HEADER_CRC_OFFSET);
+        if (header.getInt(ChecksumDescriptor.MAGIC_OFFSET) != ChecksumDescriptor.MAGIC
+            || header.getInt(ChecksumDescriptor.HEADER_CRC_OFFSET) != (int) crc.getValue()) {
+            throw new CorruptFileException("checksum file " + file + " has a damaged header (magic or header CRC32C)");
+        }
+        final int algorithm = header.get(ChecksumDescriptor.ALGORITHM_OFFSET);
+        if (algorithm != ChecksumDescriptor.ALGORITHM_CRC32C) {
+            throw new CorruptFileException("checksum file " + file + " uses unknown algorithm id " + algorithm
+                + " (this build knows 1 = CRC32C)");
+        }
+        final int size = header.getInt(ChecksumDescriptor.BLOCK_SIZE_OFFSET);
+        if (size != blockSize) {
+            throw new CorruptFileException("checksum file " + file + " has block size " + size + ", the store uses "
+                + blockSize);
+        }
+    }
+
+    /**
+     * Continues a column's block checksums over {@code gap} zero bytes then {@code data}, appended after
+     * {@code oldBytes} committed data bytes whose last partial block has CRC {@code oldTail}. Writes the CRC of
+     * every block this completes to the {@code .crc} file.
+     *
+     * @return the CRC32C of the new last partial block (0 when the data ends on a block boundary).
+     */
+    private int appendChecksums(final long columnId, final Path dataFile, final long dataStart, final long oldBytes,
+        final int oldTail, final long gap, final TensorView data, final String key) {
+        final CRC32C crc = new CRC32C();
+        final long partial = oldBytes % blockSize;
+        if (partial > 0) {
+            // Re-read the committed part of the last block (at most one block) to continue its CRC, and check it.
+            final ByteBuffer head = ByteBuffer.allocateDirect((int) partial);
+            try {
+                readFully(channels.channel(dataFile, false), head, dataStart + oldBytes - partial, dataFile);
+            } catch (final IOException e) {
+                throw new StoreIOException("cannot read " + dataFile + " for key '" + Keys.escape(key) + "': " + e, e);
+            }
+            crc.update(head.flip());
+            if ((int) crc.getValue() != oldTail) {
+                throw new CorruptFileException(String.format("key '%s': the last block of %s (bytes [%d, %d)) fails "
+                    + "its CRC32C before an append: expected 0x%08x, computed 0x%08x", Keys.escape(key), dataFile,
+                    dataStart + oldBytes - partial, dataStart + oldBytes, oldTail, (int) crc.getValue()));
+            }
+        }
+        final ChecksumAppender appender = new ChecksumAppender(crc, oldBytes);
+        if (gap > 0) {
+            appender.accept(ByteBuffer.allocate((int) gap));
+        }
+        data.visitBytes(0, data.byteSize(), appender);
+        if (appender.completed.position() > 0) {
+            final Path file = checksumFile(columnId);
+            write(channels.channel(file, false), file, ChecksumDescriptor.entryOffset(appender.firstBlock),
+                appender.completed.flip(), key);
+        }
+        return appender.position % blockSize == 0 ? 0 : (int) crc.getValue();
+    }
+
+    /** Feeds bytes to a running CRC, collecting the CRC of each block completed. */
+    private final class ChecksumAppender implements java.util.function.Consumer<ByteBuffer> {
+        private final CRC32C crc;
+        private final long firstBlock;
+        private long position;
+        private ByteBuffer completed = ByteBuffer.allocate(64).order(ByteOrder.LITTLE_ENDIAN);
+
+        ChecksumAppender(final CRC32C crc, final long position) {
+            this.crc = crc;
+            this.position = position;
+            this.firstBlock = position / blockSize;
+        }
+
+        @Override
+        public void accept(final ByteBuffer bytes) {
+            while (bytes.hasRemaining()) {
+                final int n = (int) Math.min(bytes.remaining(), blockSize - position % blockSize);
+                final int limit = bytes.limit();
+                crc.update(bytes.limit(bytes.position() + n));
+                bytes.limit(limit);
+                position += n;
+                if (position % blockSize == 0) {
+                    if (!completed.hasRemaining()) {
+                        completed = ByteBuffer.allocate(completed.capacity() * 2).order(ByteOrder.LITTLE_ENDIAN)
+                            .put(completed.flip());
+                    }
+                    completed.putInt((int) crc.getValue());
+                    crc.reset();
+                }
+            }
+        }
+    }
+
+    private static void readFully(final FileChannel channel, final ByteBuffer into, final long position,
+        final Path file) throws IOException {
+        final int start = into.position();
+        while (into.hasRemaining()) {
+            if (channel.read(into, position + into.position() - start) < 0) {
+                throw new CorruptFileException(file + " ends at " + (position + into.position() - start)
+                    + " bytes, " + (position + into.limit() - start) + " needed (truncated?)");
+            }
+        }
+    }
+
+    private Path checksumFile(final long columnId) {
+        return dir.resolve(StoreFiles.COLUMNS).resolve(columnId + StoreFiles.CHECKSUM_EXTENSION);
     }
 
     private Path listDataFile(final long columnId) {

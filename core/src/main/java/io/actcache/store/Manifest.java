@@ -111,6 +111,7 @@ public record Manifest(long epoch, long nextColumnId, Map<String, ColumnDescript
                 }
                 json.writeEndArray();
                 json.writeNumberField("bytes", column.byteSize());
+                json.writeNumberField("tailCrc", column.tailCrc());
                 json.writeNumberField("dataOffset", list ? ListColumnDescriptor.HEADER_LENGTH : DATA_OFFSET);
                 json.writeEndObject();
             }
@@ -207,6 +208,7 @@ public record Manifest(long epoch, long nextColumnId, Map<String, ColumnDescript
             Codec codec = null;
             Shape shape = null;
             long bytes = -1;
+            int tailCrc = 0;
             while (json.nextToken() == JsonToken.FIELD_NAME) {
                 final String field = json.currentName();
                 json.nextToken();
@@ -223,6 +225,7 @@ public record Manifest(long epoch, long nextColumnId, Map<String, ColumnDescript
                         shape = Shape.of(dims.stream().mapToLong(Long::longValue).toArray());
                         break;
                     case "bytes": bytes = json.getLongValue(); break;
+                    case "tailCrc": tailCrc = json.getIntValue(); break;
                     default: json.skipChildren();
                 }
             }
@@ -230,7 +233,7 @@ public record Manifest(long epoch, long nextColumnId, Map<String, ColumnDescript
                 throw corrupt(file, json, "column '" + key + "' lacks id, kind, dtype, codec, shape or bytes");
             }
             try {
-                out.put(key, new ColumnDescriptor(id, kind, dtype, codec, shape, bytes));
+                out.put(key, new ColumnDescriptor(id, kind, dtype, codec, shape, bytes, tailCrc));
             } catch (final IllegalArgumentException e) {
                 throw corrupt(file, json, "column '" + key + "': " + e.getMessage());
             }

@@ -36,6 +36,8 @@ public final class StoreFiles {
     public static final String LIST_EXTENSION = ".list";
     /** Extension of LIST column item tables. */
     public static final String ITEMS_EXTENSION = ".items";
+    /** Extension of column checksum files. */
+    public static final String CHECKSUM_EXTENSION = ".crc";
 
     private StoreFiles() {
     }
@@ -68,7 +70,7 @@ public final class StoreFiles {
         }
         final String extension = fileName.substring(dot);
         if (!extension.equals(NPY_EXTENSION) && !extension.equals(LIST_EXTENSION)
-            && !extension.equals(ITEMS_EXTENSION)) {
+            && !extension.equals(ITEMS_EXTENSION) && !extension.equals(CHECKSUM_EXTENSION)) {
             return -1;
         }
         final String digits = fileName.substring(0, dot);

@@ -18,6 +18,7 @@ public final class StoreOptions {
     private final long maxMappedBytes;
     private final int maxOpenFiles;
     private final long checkpointJournalBytes;
+    private final int checksumBlockSize;
 
     private StoreOptions(final Builder builder) {
         this.durability = builder.durability;
@@ -27,6 +28,7 @@ public final class StoreOptions {
         this.maxMappedBytes = builder.maxMappedBytes;
         this.maxOpenFiles = builder.maxOpenFiles;
         this.checkpointJournalBytes = builder.checkpointJournalBytes;
+        this.checksumBlockSize = builder.checksumBlockSize;
     }
 
     /** @return defaults: FSYNC, 10,000 keys, 1 GiB chunks, 256 mappings, 64 GiB mapped, 64 open files. */
@@ -49,6 +51,7 @@ public final class StoreOptions {
         builder.maxMappedBytes = maxMappedBytes;
         builder.maxOpenFiles = maxOpenFiles;
         builder.checkpointJournalBytes = checkpointJournalBytes;
+        builder.checksumBlockSize = checksumBlockSize;
         return builder;
     }
 
@@ -87,11 +90,20 @@ public final class StoreOptions {
         return checkpointJournalBytes;
     }
 
+    /**
+     * @return bytes per checksum block of column data (a creation option): each complete block's CRC32C is
+     *     kept in the column's {@code .crc} file.
+     */
+    public int checksumBlockSize() {
+        return checksumBlockSize;
+    }
+
     @Override
     public String toString() {
         return "StoreOptions{durability=" + durability + ", expectedKeys=" + expectedKeys + ", chunkSize=" + chunkSize
             + ", maxMappedChunks=" + maxMappedChunks + ", maxMappedBytes=" + maxMappedBytes + ", maxOpenFiles="
-            + maxOpenFiles + ", checkpointJournalBytes=" + checkpointJournalBytes + "}";
+            + maxOpenFiles + ", checkpointJournalBytes=" + checkpointJournalBytes + ", checksumBlockSize="
+            + checksumBlockSize + "}";
     }
 
     /** Mutable builder; {@link #build()} validates. */
@@ -103,6 +115,7 @@ public final class StoreOptions {
         private long maxMappedBytes = 64L << 30;
         private int maxOpenFiles = 64;
         private long checkpointJournalBytes = 16L << 20;
+        private int checksumBlockSize = 64 << 10;
 
         private Builder() {
         }
@@ -171,6 +184,15 @@ public final class StoreOptions {
         }
 
         /**
+         * @param value checksum block size, a power of two from 4 KiB to 64 MiB (a creation option).
+         * @return this.
+         */
+        public Builder checksumBlockSize(final int value) {
+            this.checksumBlockSize = value;
+            return this;
+        }
+
+        /**
          * @return the options.
          * @throws IllegalArgumentException naming the setting and its bounds when a value is out of range.
          */
@@ -187,6 +209,10 @@ public final class StoreOptions {
             check("maxMappedBytes", maxMappedBytes, chunkSize, Long.MAX_VALUE);
             check("maxOpenFiles", maxOpenFiles, 1, 1 << 16);
             check("checkpointJournalBytes", checkpointJournalBytes, 4096, Long.MAX_VALUE);
+            check("checksumBlockSize", checksumBlockSize, 4096, 64 << 20);
+            if (Integer.bitCount(checksumBlockSize) != 1) {
+                throw new IllegalArgumentException("checksumBlockSize must be a power of two, was " + checksumBlockSize);
+            }
             return new StoreOptions(this);
         }
 

@@ -30,15 +30,19 @@ public final class StoreProperties {
     private static final String VERSION = "format.version";
     private static final String DURABILITY = "durability";
     private static final String EXPECTED_KEYS = "expected.keys";
+    private static final String CHECKSUM_BLOCK_SIZE = "checksum.block.size";
 
     private final int formatVersion;
     private final Durability durability;
     private final long expectedKeys;
+    private final int checksumBlockSize;
 
-    private StoreProperties(final int formatVersion, final Durability durability, final long expectedKeys) {
+    private StoreProperties(final int formatVersion, final Durability durability, final long expectedKeys,
+        final int checksumBlockSize) {
         this.formatVersion = formatVersion;
         this.durability = durability;
         this.expectedKeys = expectedKeys;
+        this.checksumBlockSize = checksumBlockSize;
     }
 
     /**
@@ -46,7 +50,8 @@ public final class StoreProperties {
      * @return properties of a new store in the current format.
      */
     public static StoreProperties of(final StoreOptions options) {
-        return new StoreProperties(FORMAT_VERSION, options.durability(), options.expectedKeys());
+        return new StoreProperties(FORMAT_VERSION, options.durability(), options.expectedKeys(),
+            options.checksumBlockSize());
     }
 
     /** @return the store's format version (agrona {@link SemanticVersion}). */
@@ -64,6 +69,11 @@ public final class StoreProperties {
         return expectedKeys;
     }
 
+    /** @return bytes per checksum block of column data. */
+    public int checksumBlockSize() {
+        return checksumBlockSize;
+    }
+
     /**
      * Writes the file atomically.
      *
@@ -76,6 +86,7 @@ public final class StoreProperties {
         properties.setProperty(VERSION, SemanticVersion.toString(formatVersion));
         properties.setProperty(DURABILITY, durability.name());
         properties.setProperty(EXPECTED_KEYS, Long.toString(expectedKeys));
+        properties.setProperty(CHECKSUM_BLOCK_SIZE, Integer.toString(checksumBlockSize));
         final StringWriter text = new StringWriter();
         try {
             properties.store(text, "actcache store: do not edit");
@@ -118,13 +129,19 @@ public final class StoreProperties {
         checkVersion(file, version);
         final Durability durability;
         final long expectedKeys;
+        final int blockSize;
         try {
             durability = Durability.valueOf(required(file, properties, DURABILITY));
             expectedKeys = Long.parseLong(required(file, properties, EXPECTED_KEYS));
+            blockSize = Integer.parseInt(required(file, properties, CHECKSUM_BLOCK_SIZE));
+            if (blockSize < 4096 || Integer.bitCount(blockSize) != 1) {
+                throw new IllegalArgumentException(CHECKSUM_BLOCK_SIZE + " " + blockSize
+                    + " is not a power of two >= 4096");
+            }
         } catch (final IllegalArgumentException e) {
             throw new CorruptFileException(file + ": bad value: " + e.getMessage(), e);
         }
-        return new StoreProperties(version, durability, expectedKeys);
+        return new StoreProperties(version, durability, expectedKeys, blockSize);
     }
 
     /**

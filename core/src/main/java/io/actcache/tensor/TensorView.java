@@ -337,6 +337,30 @@ public final class TensorView {
         return end - start;
     }
 
+    /**
+     * Hands the bytes {@code [fromByte, fromByte + length)} to {@code visitor} as a sequence of little-endian
+     * buffers that share the view's memory (one per chunk touched), without copying. A buffer is valid only
+     * during its call.
+     *
+     * @param fromByte first byte of this view.
+     * @param length   bytes to visit.
+     * @param visitor  receives each piece in order.
+     */
+    public void visitBytes(final long fromByte, final long length, final java.util.function.Consumer<ByteBuffer> visitor) {
+        if (fromByte < 0 || length < 0 || fromByte + length > byteSize()) {
+            throw new IndexOutOfBoundsException(
+                "bytes [" + fromByte + ", " + (fromByte + length) + ") out of [0, " + byteSize() + ") in " + description());
+        }
+        long position = start + fromByte;
+        final long stop = position + length;
+        while (position < stop) {
+            final MemoryChunk chunk = chunk(position, 1);
+            final int n = (int) Math.min(stop - position, chunk.end() - position);
+            visitor.accept(chunk.slice((int) (position - chunk.start()), n));
+            position += n;
+        }
+    }
+
     /** @return the CRC32C of all bytes, computed chunk by chunk without copying to the heap. */
     public long crc32c() {
         final CRC32C crc = new CRC32C();
