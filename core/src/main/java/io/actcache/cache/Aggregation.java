@@ -1,5 +1,6 @@
 package io.actcache.cache;
 
+import java.util.Locale;
 import java.util.Objects;
 
 /**
@@ -112,7 +113,7 @@ public final class Aggregation {
         switch (kind) {
             case KEEP_LIST: return "keepList";
             case CUSTOM: return "custom(" + strategy.getClass().getName() + ")";
-            default: return kind.name().toLowerCase(java.util.Locale.ROOT);
+            default: return kind.name().toLowerCase(Locale.ROOT);
         }
     }
 }

@@ -1,5 +1,6 @@
 package io.actcache.cache;
 
+import io.actcache.tensor.Tensor;
 import io.actcache.tensor.TensorView;
 
 import java.util.ArrayList;
@@ -75,7 +76,7 @@ final class HeapBacking implements Backing {
 
         @Override
         public void append(final String key, final TensorView rows) {
-            final io.actcache.tensor.Tensor copy = Views.copy(rows);
+            final Tensor copy = Views.copy(rows);
             staged.add(map -> {
                 final Object current = map.get(key);
                 if (current instanceof HeapColumn) {

@@ -383,6 +383,7 @@ public final class ActivationStore implements AutoCloseable {
         }
         final Map<String, ColumnDescriptor> all = descriptors();
         new Manifest(epoch, nextColumnId, all, metadata).write(dir.resolve(StoreFiles.MANIFEST), durability != Durability.NONE);
+        CrashPoints.at(CrashPoints.Phase.CHECKPOINT);
         journal.close();
         journal = Journal.create(dir.resolve(StoreFiles.JOURNAL), epoch, durability != Durability.NONE);
         checkpointEpoch = epoch;
@@ -633,6 +634,7 @@ public final class ActivationStore implements AutoCloseable {
             }
             writtenFiles.add(columns.dataFile(current));
             staged.put(key, columns.appendDense(current, grown, data, key));
+            CrashPoints.at(CrashPoints.Phase.DATA_WRITE);
             return this;
         }
 
@@ -784,11 +786,13 @@ public final class ActivationStore implements AutoCloseable {
                 throw e;
             }
             // Committed. What follows is derived state, repaired on open after an unclean shutdown.
+            CrashPoints.at(CrashPoints.Phase.HEADER_REWRITE);
             for (final JournalRecord.Entry entry : entries) {
                 if (!entry.isRemoval()) {
                     columns.updateHeader(entry.descriptor(), false);
                 }
             }
+            CrashPoints.at(CrashPoints.Phase.INDEX_UPDATE);
             applyCommitted(record);
             touchedSinceCheckpoint.addAll(writtenFiles);
             if (journal.size() > options.checkpointJournalBytes()) {

@@ -82,6 +82,15 @@ public final class Journal implements AutoCloseable {
         final int length = bytes.remaining();
         try {
             long position = end;
+            if (CrashPoints.enabled()) {
+                final int limit = bytes.limit();
+                bytes.limit(length / 2);
+                while (bytes.hasRemaining()) {
+                    position += channel.write(bytes, position);
+                }
+                CrashPoints.at(CrashPoints.Phase.JOURNAL_WRITE);
+                bytes.limit(limit);
+            }
             while (bytes.hasRemaining()) {
                 position += channel.write(bytes, position);
             }
