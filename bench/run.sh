@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the JMH benchmarks with the JVM flags the parent pom defines (BenchMain appends them to every fork).
-#   bench/run.sh                      full run (about 12 minutes here), results in bench/target/
-#   bench/run.sh --quick              one fork, fewer iterations, 1 and 4 GiB stores (about 3 minutes)
+#   bench/run.sh                      full run (about 5 minutes here), results in bench/target/
+#   bench/run.sh --quick              one fork, fewer iterations, 1 and 4 GiB stores (about 2 minutes)
 #   bench/run.sh AppendBenchmark      any JMH option or benchmark regex; bench/run.sh -h lists them
 # Builds bench/target/benchmarks.jar first when it is missing (ACTCACHE_BENCH_REBUILD=1 forces a build).
 set -euo pipefail

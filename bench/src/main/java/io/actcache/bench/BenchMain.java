@@ -26,7 +26,8 @@ import java.util.List;
  * <p>Accepts every JMH option ({@code -h} lists them). {@value #QUICK} runs one fork with fewer iterations and
  * smaller stores, for a smoke check in about two minutes; any option given explicitly still wins. Results go to
  * {@value #RESULT_JSON} and {@value #RATIOS_MD} in the directory named by the system property
- * {@value #OUT_PROPERTY} (default: the working directory) unless {@code -rff} names a file.
+ * {@value #OUT_PROPERTY} (default: the working directory) unless {@code -rff} names a file. Stores built for
+ * {@link OpenBenchmark} are deleted at the end unless {@value #KEEP_PROPERTY} is true.
  */
 public final class BenchMain {
     /** Argument selecting the quick profile. */
@@ -35,6 +36,8 @@ public final class BenchMain {
     public static final String OUT_PROPERTY = "actcache.bench.out";
     /** JMH's JSON results. */
     public static final String RESULT_JSON = "jmh-result.json";
+    /** System property: {@code true} keeps the stores {@link OpenBenchmark} built, for the next run. */
+    public static final String KEEP_PROPERTY = "actcache.bench.keepStores";
     /** The ratio table, Markdown. */
     public static final String RATIOS_MD = "jmh-ratios.md";
 
@@ -57,7 +60,14 @@ public final class BenchMain {
             return;
         }
         final Path out = Path.of(System.getProperty(OUT_PROPERTY, "."));
-        final Collection<RunResult> results = new Runner(options(cli, quick, out)).run();
+        final Collection<RunResult> results;
+        try {
+            results = new Runner(options(cli, quick, out)).run();
+        } finally {
+            if (!Boolean.getBoolean(KEEP_PROPERTY)) {
+                BenchFiles.deleteTree(OpenBenchmark.storesRoot());
+            }
+        }
         final String ratios = Report.markdown(results);
         System.out.println();
         System.out.println(ratios);

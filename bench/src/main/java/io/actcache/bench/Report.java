@@ -20,7 +20,8 @@ import java.util.TreeMap;
  * <p>A ratio is either a speed ratio of a benchmark to a baseline measured beside it (the best of several
  * baselines when more are named), or a scaling ratio of one benchmark's time at the largest value of a parameter
  * to its time at the smallest. Add a benchmark's ratios to {@link #RATIOS}; results without one are still
- * listed.
+ * listed. Each ratio is given of the mean scores (the figure targets are judged on, with its propagated error)
+ * and of the best samples, which a machine shared with other work disturbs least.
  */
 public final class Report {
     /** Ratios reported when their benchmarks ran. */
@@ -47,15 +48,18 @@ public final class Report {
     public static String markdown(final Collection<RunResult> results) {
         final List<Row> rows = new ArrayList<>();
         results.forEach(result -> rows.add(Row.of(result)));
-        rows.sort(Comparator.comparing(Row::name).thenComparing(row -> row.params().toString()));
+        // Stable: keeps JMH's order of parameter values (numeric where they are numbers) within a benchmark.
+        rows.sort(Comparator.comparing(Row::name));
         final StringBuilder out = new StringBuilder();
-        out.append("| benchmark | params | mode | score | error (99.9%) | units | throughput |\n");
-        out.append("|---|---|---|---:|---:|---|---:|\n");
+        out.append("| benchmark | params | mode | score | error (99.9%) | best sample | units | throughput |\n");
+        out.append("|---|---|---|---:|---:|---:|---|---:|\n");
         for (final Row row : rows) {
-            out.append(String.format(Locale.ROOT, "| %s | %s | %s | %.3f | %.3f | %s | %s |%n", row.name(),
-                row.paramText(), row.mode().shortLabel(), row.score(), row.error(), row.unit(), throughput(row)));
+            out.append(String.format(Locale.ROOT, "| %s | %s | %s | %.3f | %.3f | %.3f | %s | %s |%n", row.name(),
+                row.paramText(), row.mode().shortLabel(), row.score(), row.error(), row.best(), row.unit(),
+                throughput(row)));
         }
-        out.append("\n| ratio | params | value | error | target | met |\n|---|---|---:|---:|---|---|\n");
+        out.append("\n| ratio | params | value | error | of best samples | target | met |\n");
+        out.append("|---|---|---:|---:|---:|---|---|\n");
         for (final Ratio ratio : RATIOS) {
             ratio.appendTo(out, rows);
         }
@@ -80,8 +84,10 @@ public final class Report {
      * @param score  primary score.
      * @param error  half-width of the 99.9% confidence interval (NaN with too few samples).
      * @param unit   score unit, e.g. {@code ms/op}.
+     * @param best   the best sample: the least time per operation (the most operations per time unit).
      */
-    record Row(String name, Map<String, String> params, Mode mode, double score, double error, String unit) {
+    record Row(String name, Map<String, String> params, Mode mode, double score, double error, String unit,
+        double best) {
         static Row of(final RunResult result) {
             final BenchmarkParams params = result.getParams();
             final String benchmark = params.getBenchmark();
@@ -92,8 +98,10 @@ public final class Report {
                 values.put(key, params.getParam(key));
             }
             final Result<?> primary = result.getPrimaryResult();
+            final double best = params.getMode() == Mode.Throughput ? primary.getStatistics().getMax()
+                : primary.getStatistics().getMin();
             return new Row(benchmark.substring(type + 1), values, params.getMode(), primary.getScore(),
-                primary.getScoreError(), primary.getScoreUnit());
+                primary.getScoreError(), primary.getScoreUnit(), best);
         }
 
         String paramText() {
@@ -103,6 +111,11 @@ public final class Report {
         /** @return the time-per-operation of this row in the units of {@code other}'s score. */
         double timeIn(final Row other) {
             return score * secondsPerUnit(unit) / secondsPerUnit(other.unit);
+        }
+
+        /** @return the best sample's time-per-operation in the units of {@code other}'s score. */
+        double bestTimeIn(final Row other) {
+            return best * secondsPerUnit(unit) / secondsPerUnit(other.unit);
         }
 
         static double secondsPerUnit(final String unit) {
@@ -153,16 +166,21 @@ public final class Report {
 
         private void appendSpeed(final StringBuilder out, final Row ours, final List<Row> rows) {
             Row best = null;
+            double bestSample = Double.MAX_VALUE;
             for (final Row row : rows) {
-                if (others.contains(row.name()) && row.params().equals(ours.params())
-                    && (best == null || row.timeIn(ours) < best.timeIn(ours))) {
-                    best = row;
+                if (others.contains(row.name()) && row.params().equals(ours.params())) {
+                    if (best == null || row.timeIn(ours) < best.timeIn(ours)) {
+                        best = row;
+                    }
+                    bestSample = Math.min(bestSample, row.bestTimeIn(ours));
                 }
             }
             if (best != null) {
                 // Speed of ours relative to the baseline: the inverse ratio of times per operation.
                 final double value = best.timeIn(ours) / ours.score();
-                append(out, label + " [" + best.name() + "]", ours, value, error(value, ours, best), value >= limit);
+                final double ofBest = bestSample / ours.best();
+                append(out, label + " [" + best.name() + "]", ours, value, error(value, ours, best), ofBest,
+                    value >= limit);
             }
         }
 
@@ -182,8 +200,10 @@ public final class Report {
             }
             if (row == largest && smallest != largest) {
                 final double value = largest.timeIn(smallest) / smallest.score();
+                final double ofBest = largest.bestTimeIn(smallest) / smallest.best();
                 final String span = param + " " + largest.params().get(param) + "/" + smallest.params().get(param);
-                append(out, label + " [" + span + "]", row, value, error(value, largest, smallest), value <= limit);
+                append(out, label + " [" + span + "]", row, value, error(value, largest, smallest), ofBest,
+                    value <= limit);
             }
         }
 
@@ -196,13 +216,13 @@ public final class Report {
         }
 
         private void append(final StringBuilder out, final String text, final Row row, final double value,
-            final double error, final boolean met) {
+            final double error, final double ofBest, final boolean met) {
             final Map<String, String> rest = new TreeMap<>(row.params());
             if (param != null) {
                 rest.remove(param);
             }
-            out.append(String.format(Locale.ROOT, "| %s | %s | %.3f | %.3f | %s | %s |%n", text,
-                rest.isEmpty() ? "" : rest.toString().replaceAll("[{}]", ""), value, error, target,
+            out.append(String.format(Locale.ROOT, "| %s | %s | %.3f | %.3f | %.3f | %s | %s |%n", text,
+                rest.isEmpty() ? "" : rest.toString().replaceAll("[{}]", ""), value, error, ofBest, target,
                 limit == 0 ? "-" : met ? "yes" : "NO"));
         }
 

@@ -131,7 +131,7 @@ final class DemoCommand implements Callable<Integer> {
             DemoActivations.SEQ);
         out.println("  store       " + store + (temporary ? keep ? " (temporary, kept: --keep)"
             : " (temporary: deleted at the end; --keep or --dir keeps it)" : ""));
-        out.printf(Locale.ROOT, "  plan        %d batches x %d sequences, %d keys: %s per batch, %s in all%n",
+        out.printf(Locale.ROOT, "  plan        %d batches, batch size %d, %d keys: %s per batch, %s in all%n",
             batches, batchSize, data.keyCount(), Bytes.human(data.bytesPerBatch()), Bytes.human(total));
         out.println("  durability  " + durability + describe(durability));
         out.printf(Locale.ROOT, "  heap        max %s; the run writes %.1fx that, none of it through the heap%n",

@@ -6,6 +6,9 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.ScopeType;
 
 import java.io.PrintWriter;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.function.Supplier;
 
 /**
  * The {@code actcache} command: the entry point of {@code bin/actcache} and of the shaded jar.
@@ -14,7 +17,7 @@ import java.io.PrintWriter;
  * 3 I/O failure. Every failure prints one line, {@code actcache: <message>}, first on stderr; the stack trace
  * follows only with {@code --verbose} or {@code ACTCACHE_DEBUG=1}.
  *
- * <p>A subcommand is a {@code Callable<Integer>} class listed in {@code subcommands} below; it writes to
+ * <p>A subcommand is a {@code Callable<Integer>} class registered in {@code SUBCOMMANDS} below; it writes to
  * {@code spec.commandLine().getOut()} so that tests capture its output, and reports failures by throwing.
  */
 @Command(name = "actcache",
@@ -42,9 +45,20 @@ import java.io.PrintWriter;
         "",
         "Environment:",
         "  ACTCACHE_DEBUG=1     print stack traces of failures, as --verbose does",
-        "  ACTCACHE_JAVA_OPTS   extra JVM options for bin/actcache (for example -Xmx4g)"},
-    subcommands = {InfoCommand.class, DemoCommand.class, CommandLine.HelpCommand.class})
+        "  ACTCACHE_JAVA_OPTS   extra JVM options for bin/actcache (for example -Xmx4g)"})
 public final class Main implements Runnable {
+    /**
+     * The subcommands by name, in the order the usage lists them. Registered programmatically so that a call
+     * builds only the command it runs: picocli's reflective model of each command costs start-up time, which
+     * {@code info} in a loop pays on every call.
+     */
+    private static final Map<String, Supplier<Object>> SUBCOMMANDS = new LinkedHashMap<>();
+
+    static {
+        SUBCOMMANDS.put("info", InfoCommand::new);
+        SUBCOMMANDS.put("demo", DemoCommand::new);
+    }
+
     @Option(names = {"-v", "--verbose"}, scope = ScopeType.INHERIT,
         description = "On failure, print the stack trace after the one-line message.")
     boolean verbose;
@@ -72,17 +86,36 @@ public final class Main implements Runnable {
      * @return the exit code.
      */
     public static int run(final String... args) {
-        return commandLine().execute(args);
+        return commandLine(args).execute(args);
     }
 
     /**
-     * The configured command line: exit-code mapping, one-line error reporting, case-insensitive enum values.
-     * Tests set its out and err writers and call {@link CommandLine#execute(String...)}.
+     * The configured command line with every subcommand: exit-code mapping, one-line error reporting,
+     * case-insensitive enum values. Tests set its out and err writers and call
+     * {@link CommandLine#execute(String...)}.
      *
      * @return a new command line for {@code actcache}.
      */
     public static CommandLine commandLine() {
+        return commandLine(new String[0]);
+    }
+
+    /**
+     * @param args the arguments it will execute: when they name a subcommand, only that one is built.
+     * @return a new command line for {@code actcache}.
+     * @see #commandLine()
+     */
+    public static CommandLine commandLine(final String... args) {
+        final String requested = firstPositional(args);
         final CommandLine commandLine = new CommandLine(new Main());
+        SUBCOMMANDS.forEach((name, command) -> {
+            if (!SUBCOMMANDS.containsKey(requested) || requested.equals(name)) {
+                commandLine.addSubcommand(name, command.get());
+            }
+        });
+        if (!SUBCOMMANDS.containsKey(requested)) {
+            commandLine.addSubcommand("help", new CommandLine.HelpCommand());
+        }
         commandLine.setCaseInsensitiveEnumValuesAllowed(true);
         commandLine.setExitCodeExceptionMapper(ExitCodes::of);
         commandLine.setExecutionExceptionHandler(ExitCodes::handleExecutionException);
@@ -96,6 +129,15 @@ public final class Main implements Runnable {
         final PrintWriter out = spec.commandLine().getOut();
         spec.commandLine().usage(out);
         out.flush();
+    }
+
+    private static String firstPositional(final String[] args) {
+        for (final String arg : args) {
+            if (!arg.startsWith("-")) {
+                return arg;
+            }
+        }
+        return null;
     }
 
     /** Reports the version from the jar manifest ({@code Implementation-Version}), and the JVM running it. */

@@ -494,20 +494,24 @@ public final class ActivationStore implements AutoCloseable {
         return total[0];
     }
 
-    /** @return bytes of every file in the store directory (apparent sizes). */
+    /**
+     * @return apparent bytes of the store's files: every column's files at their committed length (computed
+     *     from the descriptors, no file is touched) plus the manifest, journal, index and properties as they
+     *     are. Uncommitted bytes a crashed append left, cut on recovery, are not counted.
+     */
     public long bytesOnDisk() {
         checkOpen();
-        try (var paths = Files.walk(dir)) {
-            return paths.filter(Files::isRegularFile).mapToLong(path -> {
-                try {
-                    return Files.size(path);
-                } catch (final IOException e) {
-                    return 0; // deleted while walking
-                }
-            }).sum();
-        } catch (final IOException e) {
-            throw new StoreIOException("cannot measure " + dir + ": " + e, e);
+        final long[] total = new long[1];
+        index.forEach((key, descriptor) -> total[0] += columns.committedFileBytes(descriptor));
+        for (final String name : new String[] {StoreFiles.PROPERTIES, StoreFiles.MANIFEST, StoreFiles.JOURNAL,
+            StoreFiles.INDEX}) {
+            try {
+                total[0] += Files.size(dir.resolve(name));
+            } catch (final IOException e) {
+                // The index of a reader's directory may be absent; a checkpoint may be replacing the journal.
+            }
         }
+        return total[0];
     }
 
     /** @return bytes mapped now. */
@@ -967,11 +971,25 @@ public final class ActivationStore implements AutoCloseable {
                 existing.close();
             }
         }
+        // The old index is derived and about to be replaced: free its space first, which a full disk needs.
+        try {
+            Files.deleteIfExists(indexFile);
+        } catch (final IOException e) {
+            throw new StoreIOException("cannot delete stale index " + indexFile + ": " + e, e);
+        }
         final Manifest manifest = Manifest.read(dir.resolve(StoreFiles.MANIFEST));
         final HeapIndex staging = new HeapIndex(manifest);
         records.forEach(staging::apply);
         capacity = Math.max(capacity, 2L * staging.size());
-        return ChronicleIndex.rebuild(indexFile, capacity, staging);
+        try {
+            return ChronicleIndex.rebuild(indexFile, capacity, staging);
+        } catch (final StoreIOException e) {
+            // A full disk must not make the store unopenable: the index is derived, so serve this session from
+            // the heap and rebuild the file at the next open.
+            LOG.warn("cannot rebuild index {} ({}); using an in-memory index until the next open", indexFile,
+                e.getMessage());
+            return staging;
+        }
     }
 
     private ChronicleIndex openExistingIndex(final Path indexFile) {

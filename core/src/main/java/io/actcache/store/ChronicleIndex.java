@@ -73,7 +73,12 @@ final class ChronicleIndex implements DescriptorIndex {
                 map.put(EPOCH_KEY, epochBytes(source.appliedEpoch()));
             }
             Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } catch (final IOException e) {
+        } catch (final IOException | RuntimeException e) {
+            try {
+                Files.deleteIfExists(temp);
+            } catch (final IOException suppressed) {
+                e.addSuppressed(suppressed);
+            }
             throw new StoreIOException("cannot rebuild index " + file + ": " + e, e);
         }
         return open(file, capacity);

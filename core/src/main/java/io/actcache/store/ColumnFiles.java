@@ -66,6 +66,18 @@ final class ColumnFiles implements AutoCloseable {
             : StoreFiles.columnFile(dir, descriptor.columnId());
     }
 
+    /**
+     * @param descriptor a committed column.
+     * @return the apparent size of its files once cut to the committed length, without touching the disk.
+     */
+    long committedFileBytes(final ColumnDescriptor descriptor) {
+        final long checksums = ChecksumDescriptor.entryOffset(descriptor.byteSize() / blockSize);
+        if (descriptor.kind() == ColumnKind.LIST) {
+            return HEADER_LENGTH + descriptor.byteSize() + itemRecordOffset(descriptor.shape().dim(0)) + checksums;
+        }
+        return NPY_HEADER_SIZE + descriptor.byteSize() + checksums;
+    }
+
     /** @return bytes written through this object: data, headers, item records. */
     long bytesWritten() {
         return bytesWritten;

@@ -17,8 +17,6 @@ import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -51,7 +49,9 @@ public record Manifest(long epoch, long nextColumnId, Map<String, ColumnDescript
     public static final long DATA_OFFSET = 4096;
 
     private static final String FORMAT = "actcache-manifest";
-    private static final JsonFactory JSON = new JsonFactory();
+    // Keys are field names: canonicalizing and interning 10,000 one-off names costs more than it saves.
+    private static final JsonFactory JSON = JsonFactory.builder()
+        .disable(JsonFactory.Feature.CANONICALIZE_FIELD_NAMES).disable(JsonFactory.Feature.INTERN_FIELD_NAMES).build();
 
     /**
      * The header fields, read without the columns.
@@ -218,11 +218,16 @@ public record Manifest(long epoch, long nextColumnId, Map<String, ColumnDescript
                     case "dtype": dtype = DType.valueOf(json.getText()); break;
                     case "codec": codec = Codec.valueOf(json.getText()); break;
                     case "shape":
-                        final List<Long> dims = new ArrayList<>();
+                        final long[] dims = new long[Shape.MAX_RANK];
+                        int rank = 0;
                         while (json.nextToken() == JsonToken.VALUE_NUMBER_INT) {
-                            dims.add(json.getLongValue());
+                            if (rank == dims.length) {
+                                throw corrupt(file, json, "column '" + key + "' has a shape of rank above "
+                                    + Shape.MAX_RANK);
+                            }
+                            dims[rank++] = json.getLongValue();
                         }
-                        shape = Shape.of(dims.stream().mapToLong(Long::longValue).toArray());
+                        shape = Shape.of(java.util.Arrays.copyOf(dims, rank));
                         break;
                     case "bytes": bytes = json.getLongValue(); break;
                     case "tailCrc": tailCrc = json.getIntValue(); break;
