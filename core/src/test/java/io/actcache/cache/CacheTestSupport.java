@@ -64,9 +64,21 @@ final class CacheTestSupport implements AutoCloseable {
     }
 
     @Override
-    public void close() throws Exception {
+    public void close() {
+        RuntimeException failure = null;
         for (final AutoCloseable closeable : opened) {
-            closeable.close();
+            try {
+                closeable.close();
+            } catch (final Exception e) {
+                if (failure == null) {
+                    failure = new IllegalStateException("closing test caches and stores failed", e);
+                } else {
+                    failure.addSuppressed(e);
+                }
+            }
+        }
+        if (failure != null) {
+            throw failure;
         }
     }
 }
