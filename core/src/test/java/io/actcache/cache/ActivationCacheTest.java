@@ -11,9 +11,8 @@ import io.actcache.tensor.DType;
 import io.actcache.tensor.Shape;
 import io.actcache.tensor.Tensor;
 import io.actcache.tensor.TensorView;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -37,17 +36,8 @@ class ActivationCacheTest {
     @TempDir
     Path tmp;
 
-    private CacheTestSupport support;
-
-    @BeforeEach
-    void open() {
-        support = new CacheTestSupport(tmp);
-    }
-
-    @AfterEach
-    void close() throws Exception {
-        support.close();
-    }
+    @RegisterExtension
+    final CacheTestSupport support = new CacheTestSupport();
 
     @ParameterizedTest(name = "stored={0}")
     @ValueSource(booleans = {false, true})

@@ -4,13 +4,10 @@ import io.actcache.KeyNotFoundException;
 import io.actcache.LayerOutOfRangeException;
 import io.actcache.tensor.Shape;
 import io.actcache.tensor.TensorView;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-import java.nio.file.Path;
 import java.util.List;
 
 import static io.actcache.cache.CacheTestSupport.dims;
@@ -37,20 +34,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * </pre>
  */
 class AnalysesTest {
-    @TempDir
-    Path tmp;
-
-    private CacheTestSupport support;
-
-    @BeforeEach
-    void open() {
-        support = new CacheTestSupport(tmp);
-    }
-
-    @AfterEach
-    void close() throws Exception {
-        support.close();
-    }
+    @RegisterExtension
+    final CacheTestSupport support = new CacheTestSupport();
 
     private ActivationCache model(final boolean stored) {
         final ActivationCache cache = support.cache(stored);

@@ -7,18 +7,37 @@ import io.actcache.tensor.Shape;
 import io.actcache.tensor.Tensor;
 import io.actcache.tensor.TensorView;
 
+import org.junit.jupiter.api.extension.AfterEachCallback;
+import org.junit.jupiter.api.extension.BeforeEachCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
+
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
-/** Caches of both backings for tests, and small tensors. Closes what it opened. */
-final class CacheTestSupport implements AutoCloseable {
-    private final Path dir;
+/**
+ * Caches of both backings for tests, and small tensors. A JUnit extension (register it with
+ * {@code @RegisterExtension}): each test gets a fresh temporary directory, and what it opened is closed and
+ * deleted after it.
+ */
+final class CacheTestSupport implements AutoCloseable, BeforeEachCallback, AfterEachCallback {
     private final List<AutoCloseable> opened = new ArrayList<>();
+    private Path dir;
     private int stores;
 
-    CacheTestSupport(final Path dir) {
-        this.dir = dir;
+    @Override
+    public void beforeEach(final ExtensionContext context) throws java.io.IOException {
+        dir = java.nio.file.Files.createTempDirectory("actcache-cache-test");
+    }
+
+    @Override
+    public void afterEach(final ExtensionContext context) {
+        try {
+            close();
+        } finally {
+            opened.clear();
+            io.actcache.store.StoreFiles.deleteTree(dir);
+        }
     }
 
     /** @return a new store in the temp dir, durability PROCESS. */
