@@ -392,6 +392,141 @@ public final class ActivationStore implements AutoCloseable {
     }
 
     /**
+     * Reclaims space with the {@linkplain CompactOptions#defaults() defaults}: rewrites no column.
+     *
+     * @return what was deleted, trimmed and measured.
+     * @see #compact(CompactOptions)
+     */
+    public CompactionReport compact() {
+        return compact(CompactOptions.defaults());
+    }
+
+    /**
+     * Reclaims the space of replaced, removed and orphaned columns (the {@code gc} of the store), in four steps:
+     * <ol>
+     * <li>rewrites the columns {@link CompactOptions#rewriteKeys()} selects into new column ids, as one commit;</li>
+     * <li>{@linkplain #checkpoint() checkpoints}, which deletes every file in {@code columns/} that no key
+     *     references: the files of replaced, removed and rewritten columns, and orphans of crashed or failed
+     *     commits;</li>
+     * <li>cuts live column files back to their committed length;</li>
+     * <li>rebuilds the Chronicle index at the size the keys now need (it only grows while keys come and go) and
+     *     deletes stale temporaries of atomic file replacements.</li>
+     * </ol>
+     * A crash at any point leaves the state before the rewrite's commit or after it; garbage a crash leaves is
+     * collected by the next open. Views of live columns stay valid unless rewritten. A reader in another process
+     * that has not {@linkplain #refresh() refreshed} since a key was replaced gets a
+     * {@link io.actcache.StaleColumnException} when it maps the deleted file, never other data.
+     *
+     * @param compactOptions what to rewrite.
+     * @return what was deleted, trimmed and measured.
+     * @throws ActCacheException     naming the store when it is open read-only.
+     * @throws IllegalStateException while a batch is open.
+     * @throws CorruptFileException  when a live column's file is missing or shorter than committed.
+     */
+    public CompactionReport compact(final CompactOptions compactOptions) {
+        checkOpen();
+        if (readOnly) {
+            throw new ActCacheException("cannot compact store " + dir + ": it is open read-only; compacting needs "
+                + "the writer (ActivationStore.open), which holds the store's lock");
+        }
+        if (activeBatch != null) {
+            throw new IllegalStateException("cannot compact " + dir + " while a batch is open: its new files are not "
+                + "committed yet; commit or close it first");
+        }
+        final Map<String, Long> before = DirectorySizes.of(dir);
+        final long onDiskBefore = bytesOnDisk();
+        final int rewritten = rewriteColumns(compactOptions);
+        checkpoint();
+        final long trimmed = trimColumnFiles(DirectorySizes.of(dir));
+        rebuildIndexToSize();
+        deleteStaleTemporaries();
+        final Map<String, Long> after = DirectorySizes.of(dir);
+        int filesDeleted = 0;
+        long bytesDeleted = 0;
+        for (final Map.Entry<String, Long> file : before.entrySet()) {
+            if (!after.containsKey(file.getKey())) {
+                filesDeleted++;
+                bytesDeleted += file.getValue();
+            }
+        }
+        final CompactionReport report = new CompactionReport(filesDeleted, bytesDeleted, trimmed, rewritten,
+            onDiskBefore, bytesOnDisk(), DirectorySizes.total(before), DirectorySizes.total(after));
+        LOG.info("compacted {}: {}", dir, report);
+        return report;
+    }
+
+    private int rewriteColumns(final CompactOptions compactOptions) {
+        final List<String> selected = new ArrayList<>();
+        for (final String key : keys()) {
+            if (compactOptions.rewrites(key)) {
+                selected.add(key);
+            }
+        }
+        if (!selected.isEmpty()) {
+            try (Batch batch = batch()) {
+                selected.forEach(batch::rewrite);
+                batch.commit();
+            }
+        }
+        return selected.size();
+    }
+
+    /** Cuts bytes past the committed length of live column files; a file shorter than committed is corruption. */
+    private long trimColumnFiles(final Map<String, Long> sizes) {
+        long trimmed = 0;
+        for (final Map.Entry<String, ColumnDescriptor> entry : descriptors().entrySet()) {
+            final ColumnDescriptor descriptor = entry.getValue();
+            long actual = 0;
+            for (final Path file : columns.files(descriptor.columnId(), descriptor.kind())) {
+                final Long size = sizes.get(StoreFiles.COLUMNS + "/" + file.getFileName());
+                if (size == null) {
+                    throw new CorruptFileException("column file " + file + " of key '" + Keys.escape(entry.getKey())
+                        + "' (column " + descriptor.columnId() + ") is missing: committed data was lost");
+                }
+                actual += size;
+            }
+            final long committed = columns.committedFileBytes(descriptor);
+            if (actual != committed) {
+                columns.truncateToCommitted(descriptor, true);
+                trimmed += actual - committed;
+            }
+        }
+        return trimmed;
+    }
+
+    /**
+     * Rebuilds the index at the capacity the keys need now: a Chronicle Map never shrinks, so one that grew for
+     * many keys keeps its size after they are removed. The old index serves until the new one is renamed in.
+     */
+    private void rebuildIndexToSize() {
+        final long target = Math.max(StoreProperties.read(dir).expectedKeys(), 2L * index.size());
+        final HeapIndex staging = new HeapIndex(new Manifest(epoch, nextColumnId, descriptors(), metadata));
+        final ChronicleIndex rebuilt;
+        try {
+            rebuilt = ChronicleIndex.rebuild(dir.resolve(StoreFiles.INDEX), target, staging);
+        } catch (final StoreIOException e) {
+            // The index is derived: the one in service stays correct, only larger than needed.
+            LOG.warn("cannot rebuild index of {} ({}); keeping the current one", dir, e.getMessage());
+            return;
+        }
+        index.close();
+        index = rebuilt;
+        capacity = target;
+    }
+
+    /** Deletes temporaries a writer that died inside an atomic replacement left; only a writer creates them. */
+    private void deleteStaleTemporaries() {
+        for (final String name : new String[] {StoreFiles.PROPERTIES + ".tmp", StoreFiles.MANIFEST + ".tmp",
+            StoreFiles.JOURNAL + ".tmp", StoreFiles.INDEX + ".rebuild"}) {
+            try {
+                Files.deleteIfExists(dir.resolve(name));
+            } catch (final IOException e) {
+                throw new StoreIOException("cannot delete stale temporary " + dir.resolve(name) + ": " + e, e);
+            }
+        }
+    }
+
+    /**
      * Checks every committed byte of every key against its block checksums, and every NPY header against its
      * descriptor (the header is what numpy reads). Opening checks only cheap things; this reads everything.
      *
@@ -701,6 +836,29 @@ public final class ActivationStore implements AutoCloseable {
          */
         public Batch put(final String key, final Tensor data) {
             return put(key, data.view());
+        }
+
+        /**
+         * Stages a copy of a committed column into a new column id, byte for byte (compaction).
+         *
+         * @param key a present key, not yet staged in this batch.
+         */
+        private void rewrite(final String key) {
+            checkActive();
+            final ColumnDescriptor current = index.get(key);
+            if (current.kind() == ColumnKind.LIST) {
+                final long columnId = nextColumnId++;
+                createdColumns.put(columnId, ColumnKind.LIST);
+                writtenFiles.addAll(columns.files(columnId, ColumnKind.LIST));
+                ColumnDescriptor copy = columns.createList(columnId, current.dtype(), key);
+                for (final TensorView item : columns.list(current, key)) {
+                    copy = columns.appendListItem(copy, item, key);
+                }
+                staged.put(key, copy);
+            } else {
+                staged.put(key, createDense(key, columns.dense(current, key)));
+            }
+            CrashPoints.at(CrashPoints.Phase.DATA_WRITE);
         }
 
         /**
@@ -1103,6 +1261,9 @@ public final class ActivationStore implements AutoCloseable {
                 final long columnId = StoreFiles.columnIdOf(file.getFileName().toString());
                 if (columnId > 0 && !liveIds.contains(columnId)) {
                     columns.delete(columnId, file);
+                    if (!deleted) {
+                        CrashPoints.at(CrashPoints.Phase.COLLECT);
+                    }
                     deleted = true;
                 }
             }

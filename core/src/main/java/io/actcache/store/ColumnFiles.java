@@ -213,6 +213,10 @@ final class ColumnFiles implements AutoCloseable {
                         + itemRecordOffset(count) + " bytes) are committed");
                 }
             }
+        } catch (final java.nio.file.NoSuchFileException e) {
+            throw new io.actcache.StaleColumnException("cannot read item table " + items + " of key '"
+                + Keys.escape(key) + "': it no longer exists (the key was replaced, removed or compacted and a "
+                + "checkpoint deleted its old files); a reader must refresh() and get the key again", e);
         } catch (final IOException e) {
             throw new StoreIOException("cannot read item table " + items + " of key '" + Keys.escape(key) + "': " + e, e);
         }

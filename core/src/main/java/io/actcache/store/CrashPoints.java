@@ -1,8 +1,9 @@
 package io.actcache.store;
 
 /**
- * Test hook for crash tests: widens the windows between the steps of a commit so that a test killing the
- * process can land inside each one, and announces each window on stdout ({@code "phase DATA_WRITE"}).
+ * Test hook for crash tests: widens the windows between the steps of a commit (and of the file collection after
+ * a checkpoint) so that a test killing the process can land inside each one, and announces each window on stdout
+ * ({@code "phase DATA_WRITE"}).
  * Off unless the system property {@code actcache.test.crashWindowMillis} is positive when this class loads;
  * when off, {@link #at(Phase)} is an empty call the JIT removes.
  */
@@ -18,7 +19,12 @@ final class CrashPoints {
         /** After the headers, before the index applies the record. */
         INDEX_UPDATE,
         /** Between writing the manifest and starting the new journal generation. */
-        CHECKPOINT
+        CHECKPOINT,
+        /**
+         * After a checkpoint (or a recovery) deleted the first of the column files no key references, before the
+         * rest: a kill here leaves some garbage behind, which the next open collects.
+         */
+        COLLECT
     }
 
     private static final long WINDOW_MILLIS = Long.getLong("actcache.test.crashWindowMillis", 0);

@@ -1,6 +1,7 @@
 package io.actcache.store;
 
 import io.actcache.AlreadyClosedException;
+import io.actcache.StaleColumnException;
 import io.actcache.StoreIOException;
 import io.actcache.tensor.MemoryChunk;
 import org.agrona.IoUtil;
@@ -127,8 +128,9 @@ final class MappingCache implements AutoCloseable {
             mapCalls++;
             return new MemoryChunk(buffer, start);
         } catch (final NoSuchFileException e) {
-            throw new StoreIOException("cannot read " + description + ": " + file + " no longer exists "
-                + "(the key was replaced or removed and its file collected; get the key again)", e);
+            throw new StaleColumnException("cannot read " + description + ": " + file + " no longer exists "
+                + "(the key was replaced, removed or compacted and a checkpoint deleted its old file); "
+                + "a reader must refresh() and get the key again, a writer get it again", e);
         } catch (final IOException e) {
             throw new StoreIOException("cannot map " + file + " [" + start + ", " + (start + length) + ") for "
                 + description + ": " + e, e);
