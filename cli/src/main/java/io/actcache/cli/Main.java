@@ -57,6 +57,7 @@ public final class Main implements Runnable {
     static {
         SUBCOMMANDS.put("info", InfoCommand::new);
         SUBCOMMANDS.put("demo", DemoCommand::new);
+        SUBCOMMANDS.put("compact", CompactCommand::new);
     }
 
     @Option(names = {"-v", "--verbose"}, scope = ScopeType.INHERIT,

@@ -56,10 +56,10 @@ public final class CompactOptions {
         }
 
         /**
-         * Rewrites the columns of the keys that {@code keys} matches as a whole ({@link java.util.regex.Matcher#matches()},
-         * as the aggregation registry matches), each into a new column id, all in one commit. The values stay
-         * byte-exact; the old files are deleted by the checkpoint that follows. Views of a rewritten key taken
-         * before must be taken again.
+         * Rewrites the columns of the keys that {@code keys} matches as a whole
+         * ({@link java.util.regex.Matcher#matches()}, as the aggregation registry matches), each into a new column
+         * id, all in one commit. The values stay byte-exact; the old files are deleted by the checkpoint that
+         * follows. Views of a rewritten key taken before must be taken again.
          *
          * @param keys a pattern over keys, or null for none.
          * @return this.

@@ -1,0 +1,151 @@
+package io.actcache.cli;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+import io.actcache.store.ActivationStore;
+import io.actcache.store.CompactionReport;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code actcache compact DIR [--json | --quiet]}: reclaims the space of replaced, removed and orphaned columns
+ * through {@link ActivationStore#compact()}, as the store's single writer.
+ */
+@Command(name = "compact",
+    mixinStandardHelpOptions = true,
+    sortOptions = false,
+    usageHelpAutoWidth = true,
+    header = "Reclaim the space of replaced, removed and orphaned columns of a store.",
+    description = {
+        "",
+        "Opens the store at DIR for writing (taking its lock, and recovering it first if its last writer died), "
+            + "then:",
+        "",
+        "  1. checkpoints it: writes manifest.json and starts a new journal;",
+        "  2. deletes every file in columns/ that no key references: the files of",
+        "     columns that a put replaced or a remove dropped, and orphans that",
+        "     crashed or failed commits left;",
+        "  3. cuts live column files back to their committed length;",
+        "  4. rebuilds the writer's index (index.cmap) at the size the keys now",
+        "     need, and deletes temporaries that a writer killed inside an atomic",
+        "     file replacement left.",
+        "",
+        "Every value stays byte for byte as it was, and every live column keeps its file. A crash at any point "
+            + "leaves a valid store; files it had yet to delete are collected by the next open. Files the store did "
+            + "not write (names that are not column files) are left alone.",
+        "",
+        "A writer deletes the files of replaced and removed columns at each checkpoint by itself (when its "
+            + "journal grows past a threshold, and when it closes), so compact is for a writer that never closed, "
+            + "for orphans of crashes, and for an index that grew for keys since removed.",
+        "",
+        "It needs the store's lock, so it fails while another process writes the store. Readers may stay open: a "
+            + "reader that has not refreshed since a key was replaced gets a clear error naming the deleted file "
+            + "and asking it to refresh, never other data.",
+        "",
+        "Prints what was deleted and trimmed, and the size of the store directory before and after (apparent "
+            + "sizes, as ls -l shows them). With --json, one JSON object with exact numbers: {\"store\", "
+            + "\"filesDeleted\", \"bytesDeleted\", \"bytesTrimmed\", \"columnsRewritten\", \"bytesOnDiskBefore\", "
+            + "\"bytesOnDiskAfter\", \"directoryBytesBefore\", \"directoryBytesAfter\", \"bytesReclaimed\", "
+            + "\"epoch\"}; bytesOnDisk is the store's own accounting (live columns and store files), directoryBytes "
+            + "every file in the directory.",
+        ""},
+    footerHeading = "%nExamples:%n",
+    footer = {
+        "  actcache compact runs/gpt2",
+        "  actcache compact runs/gpt2 --json | jq .bytesReclaimed",
+        "",
+        "Exit status:",
+        "  0  compacted",
+        "  1  bad usage, no store at DIR, or another process holds the store's lock",
+        "  2  corruption found: a live column file missing or shorter than committed,",
+        "     a damaged journal or manifest",
+        "  3  I/O error (permission denied, disk full, ...)"})
+final class CompactCommand implements Callable<Integer> {
+    @Parameters(index = "0", paramLabel = "DIR", description = "The store directory.")
+    Path dir;
+
+    @ArgGroup(exclusive = true)
+    Output output = new Output();
+
+    @Spec
+    CommandSpec spec;
+
+    /** How the result is printed: a summary (default), JSON, or nothing. */
+    static final class Output {
+        @Option(names = "--json", description = "Print one JSON object (exact numbers) instead of a summary.")
+        boolean json;
+
+        @Option(names = {"-q", "--quiet"}, description = "Print nothing on success; failures still print one "
+            + "line on stderr and set the exit status.")
+        boolean quiet;
+    }
+
+    @Override
+    public Integer call() throws IOException {
+        final Path store = dir.toAbsolutePath().normalize();
+        final CompactionReport report;
+        final long epoch;
+        try (ActivationStore writer = ActivationStore.open(store)) {
+            report = writer.compact();
+            epoch = writer.epoch();
+        }
+        final PrintWriter out = spec.commandLine().getOut();
+        if (output.json) {
+            printJson(out, store, report, epoch);
+        } else if (!output.quiet) {
+            out.print(summary(store, report));
+        }
+        out.flush();
+        return ExitCodes.OK;
+    }
+
+    private static String summary(final Path store, final CompactionReport report) {
+        final StringBuilder text = new StringBuilder(512);
+        text.append("store       ").append(store).append('\n');
+        text.append("deleted     ").append(report.filesDeleted())
+            .append(report.filesDeleted() == 1 ? " file, " : " files, ").append(bytes(report.bytesDeleted()))
+            .append('\n');
+        text.append("trimmed     ").append(bytes(report.bytesTrimmed())).append('\n');
+        text.append("directory   ").append(bytes(report.directoryBytesBefore())).append(" -> ")
+            .append(bytes(report.directoryBytesAfter())).append('\n');
+        final long reclaimed = report.bytesReclaimed();
+        text.append(reclaimed >= 0 ? "reclaimed   " + bytes(reclaimed) : "grew        " + bytes(-reclaimed))
+            .append('\n');
+        return text.toString();
+    }
+
+    private static String bytes(final long count) {
+        return count + " bytes (" + Bytes.human(count) + ")";
+    }
+
+    private static void printJson(final PrintWriter out, final Path store, final CompactionReport report,
+        final long epoch) throws IOException {
+        try (JsonGenerator gen = new JsonFactory().createGenerator(out)) {
+            gen.disable(JsonGenerator.Feature.AUTO_CLOSE_TARGET);
+            gen.useDefaultPrettyPrinter();
+            gen.writeStartObject();
+            gen.writeStringField("store", store.toString());
+            gen.writeNumberField("filesDeleted", report.filesDeleted());
+            gen.writeNumberField("bytesDeleted", report.bytesDeleted());
+            gen.writeNumberField("bytesTrimmed", report.bytesTrimmed());
+            gen.writeNumberField("columnsRewritten", report.columnsRewritten());
+            gen.writeNumberField("bytesOnDiskBefore", report.bytesOnDiskBefore());
+            gen.writeNumberField("bytesOnDiskAfter", report.bytesOnDiskAfter());
+            gen.writeNumberField("directoryBytesBefore", report.directoryBytesBefore());
+            gen.writeNumberField("directoryBytesAfter", report.directoryBytesAfter());
+            gen.writeNumberField("bytesReclaimed", report.bytesReclaimed());
+            gen.writeNumberField("epoch", epoch);
+            gen.writeEndObject();
+        }
+        out.println();
+    }
+}
