@@ -60,6 +60,7 @@ public final class BenchMain {
             return;
         }
         final Path out = Path.of(System.getProperty(OUT_PROPERTY, "."));
+        Files.createDirectories(out);
         final Collection<RunResult> results;
         try {
             results = new Runner(options(cli, quick, out)).run();
@@ -71,7 +72,6 @@ public final class BenchMain {
         final String ratios = Report.markdown(results);
         System.out.println();
         System.out.println(ratios);
-        Files.createDirectories(out);
         Files.writeString(out.resolve(RATIOS_MD), ratios, StandardCharsets.UTF_8);
     }
 

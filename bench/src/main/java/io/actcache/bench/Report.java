@@ -33,10 +33,28 @@ public final class Report {
         Ratio.scaling("OpenBenchmark.openWriter", OpenBenchmark.TOTAL_GIB,
             "writer open+close, time at largest / smallest store", 1.25, "~1 (<= 1.25)"),
         Ratio.scaling("OpenBenchmark.openReadOnly", OpenBenchmark.TOTAL_GIB,
-            "read-only open+close, time at largest / smallest store", 1.25, "~1 (<= 1.25)"));
+            "read-only open+close, time at largest / smallest store", 1.25, "~1 (<= 1.25)"),
+        Ratio.speedAt("MergeBenchmark.oursStore", List.of("MergeBenchmark.reference"),
+            "merge into a store vs the reference pattern", 20, ">= 20 at batches=128", MergeBenchmark.BATCHES, "128"),
+        Ratio.speed("MergeBenchmark.oursStore", List.of("MergeBenchmark.rawAppend"),
+            "merge into a store vs raw file append of the same bytes", 0.80, ">= 0.80"),
+        Ratio.speed("MergeBenchmark.oursStore", List.of("MergeBenchmark.deferred"),
+            "merge into a store vs deferred concatenation on the heap", 0, "report only"),
+        Ratio.speed("MergeBenchmark.oursHeap", List.of("MergeBenchmark.reference"),
+            "merge into a heap cache vs the reference pattern", 0, "report only"),
+        Ratio.perUnitScaling("MergeBenchmark.oursStore", MergeBenchmark.BATCHES,
+            "merge into a store, ns per byte at largest / smallest N", 1.20, "flat (<= 1.20)"),
+        Ratio.perUnitScaling("MergeBenchmark.oursHeap", MergeBenchmark.BATCHES,
+            "merge into a heap cache, ns per byte at largest / smallest N", 0, "report only"),
+        Ratio.perUnitScaling("MergeBenchmark.reference", MergeBenchmark.BATCHES,
+            "reference pattern, ns per byte at largest / smallest N", 0, "report only (grows with N)"));
 
     /** Bytes one operation moves, by benchmark class, for the throughput column. */
     static final Map<String, Long> BYTES_PER_OP = Map.of("AppendBenchmark", AppendBenchmark.BATCH_BYTES);
+
+    /** Bytes per operation per unit of a parameter, by benchmark class: the bytes scale with that parameter. */
+    static final Map<String, Map.Entry<String, Long>> BYTES_PER_PARAM_UNIT = Map.of("MergeBenchmark",
+        Map.entry(MergeBenchmark.BATCHES, MergeBenchmark.BATCH_BYTES));
 
     private Report() {
     }
@@ -67,12 +85,22 @@ public final class Report {
     }
 
     private static String throughput(final Row row) {
-        final Long bytes = BYTES_PER_OP.get(row.name().substring(0, row.name().indexOf('.')));
+        final Long bytes = bytesPerOp(row);
         if (bytes == null || row.mode() == Mode.Throughput) {
             return "";
         }
         final double seconds = row.score() * Row.secondsPerUnit(row.unit());
         return String.format(Locale.ROOT, "%.2f GB/s", bytes / seconds / 1e9);
+    }
+
+    /** @return the bytes one operation of the row moves, or null when unknown. */
+    static Long bytesPerOp(final Row row) {
+        final String type = row.name().substring(0, row.name().indexOf('.'));
+        final Map.Entry<String, Long> perUnit = BYTES_PER_PARAM_UNIT.get(type);
+        if (perUnit != null && row.params().containsKey(perUnit.getKey())) {
+            return Long.parseLong(row.params().get(perUnit.getKey())) * perUnit.getValue();
+        }
+        return BYTES_PER_OP.get(type);
     }
 
     /**
@@ -140,16 +168,31 @@ public final class Report {
      * @param limit     bound the value must meet: a minimum for a speed ratio, a maximum for a scaling ratio; 0 for
      *                  none.
      * @param target    the target as text.
+     * @param limitAt   parameter values the limit applies at (empty: every row).
+     * @param perUnit   whether a scaling ratio divides each time by its parameter value.
      */
-    record Ratio(String name, List<String> others, String param, String label, double limit, String target) {
+    record Ratio(String name, List<String> others, String param, boolean perUnit, String label, double limit,
+        String target, Map<String, String> limitAt) {
         static Ratio speed(final String name, final List<String> baselines, final String label, final double min,
             final String target) {
-            return new Ratio(name, baselines, null, label, min, target);
+            return new Ratio(name, baselines, null, false, label, min, target, Map.of());
+        }
+
+        /** A speed ratio whose minimum applies only at the given parameter value; other rows are reported only. */
+        static Ratio speedAt(final String name, final List<String> baselines, final String label, final double min,
+            final String target, final String param, final String value) {
+            return new Ratio(name, baselines, null, false, label, min, target, Map.of(param, value));
         }
 
         static Ratio scaling(final String name, final String param, final String label, final double max,
             final String target) {
-            return new Ratio(name, List.of(), param, label, max, target);
+            return new Ratio(name, List.of(), param, false, label, max, target, Map.of());
+        }
+
+        /** A scaling ratio of time per unit of the parameter (e.g. per batch), for work that grows with it. */
+        static Ratio perUnitScaling(final String name, final String param, final String label, final double max,
+            final String target) {
+            return new Ratio(name, List.of(), param, true, label, max, target, Map.of());
         }
 
         void appendTo(final StringBuilder out, final List<Row> rows) {
@@ -199,8 +242,11 @@ public final class Report {
                 }
             }
             if (row == largest && smallest != largest) {
-                final double value = largest.timeIn(smallest) / smallest.score();
-                final double ofBest = largest.bestTimeIn(smallest) / smallest.best();
+                // Per unit of the parameter: divide each time by its parameter value.
+                final double units = perUnit ? Double.parseDouble(largest.params().get(param))
+                    / Double.parseDouble(smallest.params().get(param)) : 1;
+                final double value = largest.timeIn(smallest) / smallest.score() / units;
+                final double ofBest = largest.bestTimeIn(smallest) / smallest.best() / units;
                 final String span = param + " " + largest.params().get(param) + "/" + smallest.params().get(param);
                 append(out, label + " [" + span + "]", row, value, error(value, largest, smallest), ofBest,
                     value <= limit);
@@ -223,7 +269,11 @@ public final class Report {
             }
             out.append(String.format(Locale.ROOT, "| %s | %s | %.3f | %.3f | %.3f | %s | %s |%n", text,
                 rest.isEmpty() ? "" : rest.toString().replaceAll("[{}]", ""), value, error, ofBest, target,
-                limit == 0 ? "-" : met ? "yes" : "NO"));
+                limit == 0 || !judgedAt(row) ? "-" : met ? "yes" : "NO"));
+        }
+
+        private boolean judgedAt(final Row row) {
+            return limitAt.entrySet().stream().allMatch(e -> e.getValue().equals(row.params().get(e.getKey())));
         }
 
         /** First-order propagation of both relative errors (each a 99.9% half-width). */

@@ -1,0 +1,340 @@
+package io.actcache.bench;
+
+import io.actcache.cache.ActivationCache;
+import io.actcache.store.ActivationStore;
+import io.actcache.store.Durability;
+import io.actcache.store.StoreOptions;
+import io.actcache.tensor.DType;
+import io.actcache.tensor.Shape;
+import io.actcache.tensor.Tensor;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Merging {@code batches} GPT-2-small-shaped batch caches, one after another, four ways: the reference pattern
+ * ({@link ReferenceMerge}: a new array per key per {@code cat}, O(N^2) bytes copied), the deferred pattern
+ * (collect every batch, then one concatenation per key), and ours, {@link ActivationCache#cat} into a heap cache
+ * and into a store-backed cache (one atomic commit per batch). Beside them the baseline the store is judged on:
+ * the same bytes appended to one fresh file per key with raw positional channel writes.
+ *
+ * <p>A batch is 12 keys {@code blocks.L.hook_resid_post} of F32 {@code [8, 128, 768]} plus {@code input_ids}
+ * (I64 {@code [8, 128]}, kept as a list as the reference's defaults say): 37.8 MB. Every measured invocation
+ * merges all batches into a target made fresh before it and dropped after it, outside the timing. Scores are
+ * seconds per invocation; {@link Report} divides by the bytes merged for ns per byte and compares contenders at
+ * equal {@code batches}.
+ *
+ * <p>The store uses durability {@code PROCESS}: every commit survives a killed JVM, without forcing to disk,
+ * which none of the in-memory contenders nor the raw baseline do either. The heap needs room for the largest
+ * merge (4.8 GB at 128 batches) twice over, hence the fork's heap.
+ */
+@BenchmarkMode(Mode.SingleShotTime)
+@OutputTimeUnit(TimeUnit.SECONDS)
+@Fork(value = 1, jvmArgs = {"-Xms12g", "-Xmx12g", "-XX:MaxDirectMemorySize=12g", "-XX:+UseParallelGC"})
+@Warmup(iterations = 2)
+@Measurement(iterations = 5)
+@State(Scope.Benchmark)
+public class MergeBenchmark {
+    /** Layers of GPT-2 small: keys of F32 activations per batch. */
+    public static final int LAYERS = 12;
+    /** Shape of one activation key of one batch: 8 prompts of 128 tokens, d_model 768. */
+    public static final Shape ACTIVATION_SHAPE = Shape.of(8, 128, 768);
+    /** Shape of a batch's token ids. */
+    public static final Shape IDS_SHAPE = Shape.of(8, 128);
+    /** Bytes of one batch, every key. */
+    public static final long BATCH_BYTES = LAYERS * ACTIVATION_SHAPE.byteSize(DType.F32)
+        + IDS_SHAPE.byteSize(DType.I64);
+    /** Name of the benchmark parameter holding the number of batches merged. */
+    public static final String BATCHES = "batches";
+
+    private static final String IDS_KEY = "input_ids";
+
+    /** Number of batches merged per invocation. */
+    @Param({"16", "64", "128"})
+    public int batches;
+
+    /** One batch, as a heap cache (ours) and as heap arrays (the reference's tensors). */
+    @State(Scope.Benchmark)
+    public static class Batch {
+        ActivationCache cache;
+        Map<String, byte[]> arrays;
+        Map<String, ByteBuffer> buffers;
+
+        /** Fills every key with non-zero values. */
+        @Setup(Level.Trial)
+        public void fill() {
+            cache = ActivationCache.onHeap();
+            arrays = new LinkedHashMap<>();
+            buffers = new LinkedHashMap<>();
+            for (int layer = 0; layer < LAYERS; layer++) {
+                final Tensor tensor = Tensor.allocate(DType.F32, ACTIVATION_SHAPE);
+                for (long i = 0; i < ACTIVATION_SHAPE.elementCount(); i++) {
+                    tensor.setFloat(i, (i % 9973) * 0.001f - layer);
+                }
+                add(activationKey(layer), tensor);
+            }
+            final Tensor ids = Tensor.allocate(DType.I64, IDS_SHAPE);
+            for (long i = 0; i < IDS_SHAPE.elementCount(); i++) {
+                ids.setLong(i, i % 50257);
+            }
+            add(IDS_KEY, ids);
+        }
+
+        private void add(final String key, final Tensor tensor) {
+            cache.put(key, tensor);
+            final ByteBuffer bytes = tensor.buffer().duplicate();
+            final byte[] array = new byte[bytes.remaining()];
+            bytes.duplicate().get(array);
+            arrays.put(key, array);
+            buffers.put(key, bytes);
+        }
+
+        /** Closes the batch cache. */
+        @TearDown(Level.Trial)
+        public void close() {
+            cache.close();
+        }
+    }
+
+    /** Ours: a new store-backed cache. */
+    @State(Scope.Thread)
+    public static class StoreTarget {
+        Path dir;
+        ActivationStore store;
+        ActivationCache cache;
+
+        /** Creates the store. */
+        @Setup(Level.Iteration)
+        public void create() {
+            dir = BenchFiles.newDirectory("actcache-bench-merge-");
+            store = ActivationStore.create(dir.resolve("store"),
+                StoreOptions.builder().durability(Durability.PROCESS).build());
+            cache = ActivationCache.over(store);
+        }
+
+        /** Closes and deletes the store. */
+        @TearDown(Level.Iteration)
+        public void delete() {
+            cache.close();
+            store.close();
+            BenchFiles.deleteTree(dir);
+        }
+    }
+
+    /** Baseline: one fresh empty file per key, appended to with positional channel writes. */
+    @State(Scope.Thread)
+    public static class RawFiles {
+        Path dir;
+        List<FileChannel> channels;
+        long[] positions;
+
+        /**
+         * Creates the files.
+         *
+         * @throws IOException when it cannot.
+         */
+        @Setup(Level.Iteration)
+        public void create() throws IOException {
+            dir = BenchFiles.newDirectory("actcache-bench-merge-raw-");
+            channels = new ArrayList<>();
+            for (int key = 0; key <= LAYERS; key++) {
+                channels.add(FileChannel.open(dir.resolve("key" + key), StandardOpenOption.CREATE_NEW,
+                    StandardOpenOption.WRITE));
+            }
+            positions = new long[channels.size()];
+        }
+
+        /**
+         * Closes and deletes the files.
+         *
+         * @throws IOException when it cannot.
+         */
+        @TearDown(Level.Iteration)
+        public void delete() throws IOException {
+            for (final FileChannel channel : channels) {
+                channel.close();
+            }
+            BenchFiles.deleteTree(dir);
+        }
+    }
+
+    /**
+     * The reference pattern: {@code cat} allocates a new array per key holding the old rows and the batch's.
+     *
+     * @param batch the batch merged every time.
+     * @return the merged cache, so nothing is optimised away.
+     */
+    @Benchmark
+    @Warmup(iterations = 1)
+    @Measurement(iterations = 3)
+    public ReferenceMerge reference(final Batch batch) {
+        final ReferenceMerge merged = new ReferenceMerge();
+        for (int i = 0; i < batches; i++) {
+            merged.cat(batch.arrays);
+        }
+        return merged;
+    }
+
+    /**
+     * The deferred pattern: collects every batch, then concatenates each key once into an array of its final size.
+     *
+     * @param batch the batch merged every time.
+     * @return the merged arrays.
+     */
+    @Benchmark
+    public Map<String, Object> deferred(final Batch batch) {
+        final List<Map<String, byte[]>> collected = new ArrayList<>();
+        for (int i = 0; i < batches; i++) {
+            collected.add(batch.arrays);
+        }
+        return ReferenceMerge.concatenateOnce(collected);
+    }
+
+    /**
+     * Ours on the heap: {@link ActivationCache#cat} per batch into a heap cache.
+     *
+     * @param batch the batch merged every time.
+     * @return the merged cache's size in bytes.
+     */
+    @Benchmark
+    public long oursHeap(final Batch batch) {
+        try (ActivationCache merged = ActivationCache.onHeap()) {
+            for (int i = 0; i < batches; i++) {
+                merged.cat(batch.cache);
+            }
+            return merged.memorySize();
+        }
+    }
+
+    /**
+     * Ours into a store: {@link ActivationCache#cat} per batch, each an atomic commit of all 13 keys.
+     *
+     * @param batch  the batch merged every time.
+     * @param target a new store-backed cache.
+     * @return the bytes the store wrote.
+     */
+    @Benchmark
+    public long oursStore(final Batch batch, final StoreTarget target) {
+        for (int i = 0; i < batches; i++) {
+            target.cache.cat(batch.cache);
+        }
+        return target.store.bytesWritten();
+    }
+
+    /**
+     * Baseline: every batch's bytes appended to one file per key with positional channel writes.
+     *
+     * @param batch  the batch merged every time.
+     * @param target new empty files.
+     * @return bytes written.
+     * @throws IOException when a write fails.
+     */
+    @Benchmark
+    public long rawAppend(final Batch batch, final RawFiles target) throws IOException {
+        long written = 0;
+        for (int i = 0; i < batches; i++) {
+            int key = 0;
+            for (final ByteBuffer source : batch.buffers.values()) {
+                final ByteBuffer bytes = source.duplicate();
+                while (bytes.hasRemaining()) {
+                    final int count = target.channels.get(key).write(bytes, target.positions[key]);
+                    target.positions[key] += count;
+                    written += count;
+                }
+                key++;
+            }
+        }
+        return written;
+    }
+
+    static String activationKey(final int layer) {
+        return "blocks." + layer + ".hook_resid_post";
+    }
+
+    /**
+     * The reference classes' merge on plain heap arrays: {@code torch.cat([old, new])} per key per batch, which
+     * allocates and fills a new tensor each time; {@code input_ids} is kept as a list, as the references' defaults
+     * say.
+     */
+    public static final class ReferenceMerge {
+        private final Map<String, byte[]> tensors = new LinkedHashMap<>();
+        private final List<byte[]> ids = new ArrayList<>();
+
+        void cat(final Map<String, byte[]> batch) {
+            for (final Map.Entry<String, byte[]> entry : batch.entrySet()) {
+                if (entry.getKey().equals(IDS_KEY)) {
+                    ids.add(entry.getValue());
+                    continue;
+                }
+                final byte[] old = tensors.get(entry.getKey());
+                final byte[] add = entry.getValue();
+                if (old == null) {
+                    tensors.put(entry.getKey(), add.clone());
+                } else {
+                    final byte[] merged = new byte[old.length + add.length];
+                    System.arraycopy(old, 0, merged, 0, old.length);
+                    System.arraycopy(add, 0, merged, old.length, add.length);
+                    tensors.put(entry.getKey(), merged);
+                }
+            }
+        }
+
+        /** @return bytes held. */
+        public long bytes() {
+            long total = 0;
+            for (final byte[] tensor : tensors.values()) {
+                total += tensor.length;
+            }
+            for (final byte[] batch : ids) {
+                total += batch.length;
+            }
+            return total;
+        }
+
+        static Map<String, Object> concatenateOnce(final List<Map<String, byte[]>> batches) {
+            final Map<String, Object> merged = new LinkedHashMap<>();
+            for (final String key : batches.get(0).keySet()) {
+                if (key.equals(IDS_KEY)) {
+                    final List<byte[]> list = new ArrayList<>();
+                    batches.forEach(batch -> list.add(batch.get(key)));
+                    merged.put(key, list);
+                    continue;
+                }
+                long length = 0;
+                for (final Map<String, byte[]> batch : batches) {
+                    length += batch.get(key).length;
+                }
+                final byte[] target = new byte[Math.toIntExact(length)];
+                int offset = 0;
+                for (final Map<String, byte[]> batch : batches) {
+                    final byte[] part = batch.get(key);
+                    System.arraycopy(part, 0, target, offset, part.length);
+                    offset += part.length;
+                }
+                merged.put(key, target);
+            }
+            return merged;
+        }
+    }
+}
