@@ -1223,8 +1223,11 @@ public final class ActivationStore implements AutoCloseable {
                 columns.release(previous.columnId(), previous.kind());
             }
         }
-        if (index instanceof ChronicleIndex && ((ChronicleIndex) index).isFull()) {
-            growIndex();
+        final long added = record.entries().stream()
+            .filter(entry -> !entry.isRemoval() && index.get(entry.key()) == null).count();
+        // One record may add more keys than the map's whole capacity: grow to fit all of them.
+        if (index instanceof ChronicleIndex && ((ChronicleIndex) index).isFull(added + 1)) {
+            growIndex(added);
         }
         index.apply(record);
         applyMetadata(record);
@@ -1242,11 +1245,11 @@ public final class ActivationStore implements AutoCloseable {
         }
     }
 
-    private void growIndex() {
+    private void growIndex(final long added) {
         final HeapIndex staging = new HeapIndex(new Manifest(epoch, nextColumnId, descriptors(), metadata));
         staging.appliedEpoch(index.appliedEpoch());
         index.close();
-        capacity *= 2;
+        capacity = Math.max(capacity * 2, 2 * (staging.size() + added));
         LOG.info("index of {} grows to {} keys", dir, capacity);
         index = ChronicleIndex.rebuild(dir.resolve(StoreFiles.INDEX), capacity, staging);
     }

@@ -98,9 +98,12 @@ final class ChronicleIndex implements DescriptorIndex {
         return capacity;
     }
 
-    /** @return true when one more key may exceed what the map can hold; the store then rebuilds it larger. */
-    boolean isFull() {
-        return map.size() + 1 >= (long) (capacity * (MAX_BLOAT - 0.5));
+    /**
+     * @param added keys about to be added.
+     * @return true when that many more keys may exceed what the map can hold; the store then rebuilds it larger.
+     */
+    boolean isFull(final long added) {
+        return map.size() + added >= (long) (capacity * (MAX_BLOAT - 0.5));
     }
 
     @Override

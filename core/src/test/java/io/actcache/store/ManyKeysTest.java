@@ -87,4 +87,24 @@ class ManyKeysTest {
         }
         return count;
     }
+
+    @Test
+    void shouldGrowTheIndexToFitOneCommitOfManyMoreKeysThanItsCapacity() {
+        final Path dir = tmp.resolve("small-index");
+        final int keys = 2_000;
+        try (ActivationStore store = ActivationStore.create(dir, StoreOptions.builder().expectedKeys(16).build());
+             ActivationStore.Batch batch = store.batch()) {
+            for (int i = 0; i < keys; i++) {
+                batch.put("key." + i, Tensor.ofInts(Shape.of(1), i));
+            }
+            batch.commit();
+            assertEquals(keys, store.size());
+        }
+        try (ActivationStore reopened = ActivationStore.open(dir)) {
+            assertEquals(keys, reopened.size());
+            for (int i = 0; i < keys; i += 97) {
+                assertEquals(i, reopened.get("key." + i).getInt(0), "key." + i);
+            }
+        }
+    }
 }
