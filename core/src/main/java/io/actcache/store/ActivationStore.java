@@ -63,6 +63,7 @@ public final class ActivationStore implements AutoCloseable {
 
     private final Path dir;
     private final StoreOptions options;
+    private final FileLayer fileLayer;
     private final Durability durability;
     private final boolean readOnly;
     private final boolean deleteOnClose;
@@ -86,6 +87,7 @@ public final class ActivationStore implements AutoCloseable {
         final int checksumBlockSize, final boolean readOnly, final boolean deleteOnClose, final StoreLock lock) {
         this.dir = dir;
         this.options = options;
+        this.fileLayer = options.fileLayer();
         this.durability = durability;
         this.readOnly = readOnly;
         this.deleteOnClose = deleteOnClose;
@@ -378,14 +380,20 @@ public final class ActivationStore implements AutoCloseable {
         if (activeBatch != null) {
             throw new IllegalStateException("cannot checkpoint " + dir + " while a batch is open");
         }
-        if (durability == Durability.FSYNC) {
+        if (durability != Durability.NONE) {
+            // The manifest is forced: what it points at must be on the device first. PROCESS commits forced
+            // neither their data nor columns/, so a power loss returns a PROCESS store to its last checkpoint.
             touchedSinceCheckpoint.forEach(columns::force);
+            if (durability == Durability.PROCESS && !touchedSinceCheckpoint.isEmpty()) {
+                StoreFiles.forceDirectory(fileLayer, dir.resolve(StoreFiles.COLUMNS));
+            }
         }
         final Map<String, ColumnDescriptor> all = descriptors();
-        new Manifest(epoch, nextColumnId, all, metadata).write(dir.resolve(StoreFiles.MANIFEST), durability != Durability.NONE);
+        new Manifest(epoch, nextColumnId, all, metadata).write(fileLayer, dir.resolve(StoreFiles.MANIFEST),
+            durability != Durability.NONE);
         CrashPoints.at(CrashPoints.Phase.CHECKPOINT);
         journal.close();
-        journal = Journal.create(dir.resolve(StoreFiles.JOURNAL), epoch, durability != Durability.NONE);
+        journal = Journal.create(fileLayer, dir.resolve(StoreFiles.JOURNAL), epoch, durability != Durability.NONE);
         checkpointEpoch = epoch;
         touchedSinceCheckpoint.clear();
         deleteUnreferencedColumnFiles(all);
@@ -503,7 +511,7 @@ public final class ActivationStore implements AutoCloseable {
         final HeapIndex staging = new HeapIndex(new Manifest(epoch, nextColumnId, descriptors(), metadata));
         final ChronicleIndex rebuilt;
         try {
-            rebuilt = ChronicleIndex.rebuild(dir.resolve(StoreFiles.INDEX), target, staging);
+            rebuilt = ChronicleIndex.rebuild(fileLayer, dir.resolve(StoreFiles.INDEX), target, staging);
         } catch (final StoreIOException e) {
             // The index is derived: the one in service stays correct, only larger than needed.
             LOG.warn("cannot rebuild index of {} ({}); keeping the current one", dir, e.getMessage());
@@ -519,7 +527,7 @@ public final class ActivationStore implements AutoCloseable {
         for (final String name : new String[] {StoreFiles.PROPERTIES + ".tmp", StoreFiles.MANIFEST + ".tmp",
             StoreFiles.JOURNAL + ".tmp", StoreFiles.INDEX + ".rebuild"}) {
             try {
-                Files.deleteIfExists(dir.resolve(name));
+                fileLayer.deleteIfExists(dir.resolve(name));
             } catch (final IOException e) {
                 throw new StoreIOException("cannot delete stale temporary " + dir.resolve(name) + ": " + e, e);
             }
@@ -664,6 +672,11 @@ public final class ActivationStore implements AutoCloseable {
         return columns.openFiles();
     }
 
+    /** @return the index's applied epoch (tests observe when the index advances within a commit). */
+    long indexAppliedEpoch() {
+        return index.appliedEpoch();
+    }
+
     /** @return bytes this store instance wrote: tensor data, header updates, journal records. */
     public long bytesWritten() {
         return bytesWritten + columns.bytesWritten();
@@ -700,6 +713,15 @@ public final class ActivationStore implements AutoCloseable {
         failure = collect(failure, columns::close);
         if (index != null) {
             failure = collect(failure, index::close);
+        }
+        if (clean && lock != null && !deleteOnClose && durability != Durability.NONE) {
+            final RuntimeException forceFailure = collect(null, this::forceIndexFile);
+            if (forceFailure != null) {
+                clean = false;
+                failure = collect(failure, () -> {
+                    throw forceFailure;
+                });
+            }
         }
         if (lock != null) {
             if (clean) {
@@ -771,7 +793,7 @@ public final class ActivationStore implements AutoCloseable {
                 throw new InvalidShapeException("append to key '" + Keys.escape(key) + "' overflows dim 0: "
                     + current.shape() + " + " + data.shape(), e);
             }
-            writtenFiles.add(columns.dataFile(current));
+            writtenFiles.addAll(columns.files(current.columnId(), current.kind())); // data and .crc
             staged.put(key, columns.appendDense(current, grown, data, key));
             CrashPoints.at(CrashPoints.Phase.DATA_WRITE);
             return this;
@@ -933,7 +955,7 @@ public final class ActivationStore implements AutoCloseable {
             if (durability == Durability.FSYNC) {
                 writtenFiles.forEach(columns::force);
                 if (!createdColumns.isEmpty()) {
-                    StoreFiles.forceDirectory(dir.resolve(StoreFiles.COLUMNS));
+                    StoreFiles.forceDirectory(fileLayer, dir.resolve(StoreFiles.COLUMNS));
                 }
             }
             final List<JournalRecord.Entry> entries = new ArrayList<>(staged.size());
@@ -1031,21 +1053,25 @@ public final class ActivationStore implements AutoCloseable {
                     }
                 }
             }
-            Files.createDirectories(dir.resolve(StoreFiles.COLUMNS));
+            options.fileLayer().createDirectories(dir.resolve(StoreFiles.COLUMNS));
         } catch (final IOException e) {
             throw new StoreIOException("cannot create store directory " + dir + ": " + e, e);
         }
         final boolean force = options.durability() != Durability.NONE;
-        Manifest.empty().write(dir.resolve(StoreFiles.MANIFEST), force);
-        Journal.create(dir.resolve(StoreFiles.JOURNAL), 0, force).close();
+        final Path parent = dir.toAbsolutePath().getParent();
+        if (force && parent != null) {
+            StoreFiles.forceDirectory(options.fileLayer(), parent); // the store directory's own entry
+        }
+        Manifest.empty().write(options.fileLayer(), dir.resolve(StoreFiles.MANIFEST), force);
+        Journal.create(options.fileLayer(), dir.resolve(StoreFiles.JOURNAL), 0, force).close();
         // Written last: a directory without it is not a store, so a crash during create leaves no half store.
-        StoreProperties.of(options).write(dir, force);
+        StoreProperties.of(options).write(options.fileLayer(), dir, force);
         return openWriter(dir, options, deleteOnClose);
     }
 
     private static ActivationStore openWriter(final Path dir, final StoreOptions options, final boolean deleteOnClose) {
         final StoreProperties properties = StoreProperties.read(dir);
-        final StoreLock lock = StoreLock.acquire(dir);
+        final StoreLock lock = StoreLock.acquire(options.fileLayer(), dir, !deleteOnClose);
         final ActivationStore store =
             new ActivationStore(dir, options, properties.durability(), properties.checksumBlockSize(), false,
                 deleteOnClose, lock);
@@ -1081,7 +1107,7 @@ public final class ActivationStore implements AutoCloseable {
         if (scan == null || scan.baseEpoch() < header.epoch()) {
             // Crashed between writing the manifest and starting the new journal generation: the old records are
             // all in the manifest.
-            Journal.create(journalFile, header.epoch(), durability != Durability.NONE).close();
+            Journal.create(fileLayer, journalFile, header.epoch(), durability != Durability.NONE).close();
             scan = JournalReader.scan(journalFile);
         }
         final List<JournalRecord> records = scan.records();
@@ -1098,9 +1124,9 @@ public final class ActivationStore implements AutoCloseable {
             LOG.warn("journal {}: dropping a torn tail of {} bytes after epoch {}", journalFile, scan.tornBytes(),
                 lastEpoch);
         }
-        journal = Journal.openForAppend(journalFile, scan.validEnd());
+        journal = Journal.openForAppend(fileLayer, journalFile, scan.validEnd());
         if (unclean) {
-            repairColumnFiles(records);
+            repairColumnFiles();
         }
     }
 
@@ -1131,7 +1157,7 @@ public final class ActivationStore implements AutoCloseable {
         }
         // The old index is derived and about to be replaced: free its space first, which a full disk needs.
         try {
-            Files.deleteIfExists(indexFile);
+            fileLayer.deleteIfExists(indexFile);
         } catch (final IOException e) {
             throw new StoreIOException("cannot delete stale index " + indexFile + ": " + e, e);
         }
@@ -1140,7 +1166,7 @@ public final class ActivationStore implements AutoCloseable {
         records.forEach(staging::apply);
         capacity = Math.max(capacity, 2L * staging.size());
         try {
-            return ChronicleIndex.rebuild(indexFile, capacity, staging);
+            return ChronicleIndex.rebuild(fileLayer, indexFile, capacity, staging);
         } catch (final StoreIOException e) {
             // A full disk must not make the store unopenable: the index is derived, so serve this session from
             // the heap and rebuild the file at the next open.
@@ -1152,7 +1178,7 @@ public final class ActivationStore implements AutoCloseable {
 
     private ChronicleIndex openExistingIndex(final Path indexFile) {
         try {
-            return ChronicleIndex.open(indexFile, capacity);
+            return ChronicleIndex.open(fileLayer, indexFile, capacity);
         } catch (final CorruptFileException e) {
             LOG.warn("index {} is unusable, rebuilding it from the manifest and journal: {}", indexFile,
                 e.getMessage());
@@ -1160,18 +1186,17 @@ public final class ActivationStore implements AutoCloseable {
         }
     }
 
-    /** After an unclean shutdown: cut uncommitted bytes, rewrite headers, delete uncommitted new files. */
-    private void repairColumnFiles(final List<JournalRecord> records) {
+    /**
+     * After an unclean shutdown: cut uncommitted bytes, rewrite headers that differ from their descriptor (every
+     * key: with durability PROCESS the records naming the keys touched since the checkpoint may be lost), delete
+     * uncommitted new files. Rewritten headers are forced by the next checkpoint, before its manifest.
+     */
+    private void repairColumnFiles() {
         final Map<String, ColumnDescriptor> committed = descriptors();
         for (final ColumnDescriptor descriptor : committed.values()) {
             columns.truncateToCommitted(descriptor, true);
-        }
-        for (final JournalRecord record : records) {
-            for (final JournalRecord.Entry entry : record.entries()) {
-                final ColumnDescriptor now = entry.isRemoval() ? null : committed.get(entry.key());
-                if (now != null && now.columnId() == entry.descriptor().columnId()) {
-                    columns.updateHeader(now, true);
-                }
+            if (columns.repairHeader(descriptor)) {
+                touchedSinceCheckpoint.add(columns.dataFile(descriptor));
             }
         }
         deleteUnreferencedColumnFiles(committed);
@@ -1251,7 +1276,7 @@ public final class ActivationStore implements AutoCloseable {
         index.close();
         capacity = Math.max(capacity * 2, 2 * (staging.size() + added));
         LOG.info("index of {} grows to {} keys", dir, capacity);
-        index = ChronicleIndex.rebuild(dir.resolve(StoreFiles.INDEX), capacity, staging);
+        index = ChronicleIndex.rebuild(fileLayer, dir.resolve(StoreFiles.INDEX), capacity, staging);
     }
 
     private void deleteUnreferencedColumnFiles(final Map<String, ColumnDescriptor> live) {
@@ -1274,7 +1299,7 @@ public final class ActivationStore implements AutoCloseable {
             throw new StoreIOException("cannot collect old column files in " + columnsDir + ": " + e, e);
         }
         if (deleted && durability != Durability.NONE) {
-            StoreFiles.forceDirectory(columnsDir);
+            StoreFiles.forceDirectory(fileLayer, columnsDir);
         }
     }
 
@@ -1303,6 +1328,21 @@ public final class ActivationStore implements AutoCloseable {
         checkOpen();
         if (readOnly) {
             throw new ActCacheException("store " + dir + " is open read-only");
+        }
+    }
+
+    /**
+     * Chronicle writes the index through its own mappings and never forces them. A clean close deletes
+     * {@code lock.pid}, after which the next open trusts the index, so it must be on the device first.
+     */
+    private void forceIndexFile() {
+        final Path indexFile = dir.resolve(StoreFiles.INDEX);
+        try {
+            if (Files.exists(indexFile)) {
+                fileLayer.force(indexFile);
+            }
+        } catch (final IOException e) {
+            throw new StoreIOException("cannot force index " + indexFile + ": " + e, e);
         }
     }
 

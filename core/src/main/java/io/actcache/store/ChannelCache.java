@@ -16,10 +16,12 @@ import java.util.List;
  * of keys holds at most {@link StoreOptions#maxOpenFiles()} descriptors. One thread only.
  */
 final class ChannelCache implements AutoCloseable {
+    private final FileLayer layer;
     private final int maxOpen;
     private final LinkedHashMap<Path, FileChannel> channels = new LinkedHashMap<>(16, 0.75f, true);
 
-    ChannelCache(final int maxOpen) {
+    ChannelCache(final FileLayer layer, final int maxOpen) {
+        this.layer = layer;
         this.maxOpen = maxOpen;
     }
 
@@ -35,8 +37,8 @@ final class ChannelCache implements AutoCloseable {
         }
         try {
             channel = create
-                ? FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ, StandardOpenOption.WRITE)
-                : FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE);
+                ? layer.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ, StandardOpenOption.WRITE)
+                : layer.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE);
         } catch (final IOException e) {
             throw new StoreIOException("cannot open column file " + file + ": " + e, e);
         }

@@ -7,9 +7,7 @@ import net.openhft.chronicle.map.ChronicleMap;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.function.BiConsumer;
 import java.util.zip.CRC32C;
 
@@ -49,6 +47,19 @@ final class ChronicleIndex implements DescriptorIndex {
      * @throws CorruptFileException when Chronicle cannot open it.
      */
     static ChronicleIndex open(final Path file, final long capacity) {
+        return open(FileLayer.system(), file, capacity);
+    }
+
+    /**
+     * {@link #open(Path, long)} through a file layer, which is told that Chronicle writes the file.
+     *
+     * @param layer    the store's file layer.
+     * @param file     {@code index.cmap}.
+     * @param capacity the entries it was sized for.
+     * @return the index.
+     */
+    static ChronicleIndex open(final FileLayer layer, final Path file, final long capacity) {
+        layer.mappedForWriting(file);
         try {
             return new ChronicleIndex(file, capacity, builder(capacity).createPersistedTo(file.toFile()));
         } catch (final IOException | RuntimeException e) {
@@ -65,23 +76,38 @@ final class ChronicleIndex implements DescriptorIndex {
      * @return the new index, open.
      */
     static ChronicleIndex rebuild(final Path file, final long capacity, final DescriptorIndex source) {
+        return rebuild(FileLayer.system(), file, capacity, source);
+    }
+
+    /**
+     * {@link #rebuild(Path, long, DescriptorIndex)} through a file layer.
+     *
+     * @param layer    the store's file layer.
+     * @param file     {@code index.cmap}.
+     * @param capacity entries to size for.
+     * @param source   the descriptors and epoch.
+     * @return the new index, open.
+     */
+    static ChronicleIndex rebuild(final FileLayer layer, final Path file, final long capacity,
+        final DescriptorIndex source) {
         final Path temp = file.resolveSibling(file.getFileName() + ".rebuild");
         try {
-            Files.deleteIfExists(temp);
+            layer.deleteIfExists(temp);
+            layer.mappedForWriting(temp);
             try (ChronicleMap<CharSequence, byte[]> map = builder(capacity).createPersistedTo(temp.toFile())) {
                 source.forEach((key, descriptor) -> map.put(key, encode(descriptor)));
                 map.put(EPOCH_KEY, epochBytes(source.appliedEpoch()));
             }
-            Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            layer.moveAtomically(temp, file);
         } catch (final IOException | RuntimeException e) {
             try {
-                Files.deleteIfExists(temp);
+                layer.deleteIfExists(temp);
             } catch (final IOException suppressed) {
                 e.addSuppressed(suppressed);
             }
             throw new StoreIOException("cannot rebuild index " + file + ": " + e, e);
         }
-        return open(file, capacity);
+        return open(layer, file, capacity);
     }
 
     private static net.openhft.chronicle.map.ChronicleMapBuilder<CharSequence, byte[]> builder(final long capacity) {

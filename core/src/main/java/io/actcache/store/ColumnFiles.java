@@ -34,6 +34,7 @@ final class ColumnFiles implements AutoCloseable {
 
     private final Path dir;
     private final int blockSize;
+    private final FileLayer layer;
     private final ChannelCache channels;
     private final MappingCache mappings;
     private long bytesWritten;
@@ -41,7 +42,8 @@ final class ColumnFiles implements AutoCloseable {
     ColumnFiles(final Path dir, final StoreOptions options, final int checksumBlockSize, final boolean writable) {
         this.dir = dir;
         this.blockSize = checksumBlockSize;
-        this.channels = writable ? new ChannelCache(options.maxOpenFiles()) : null;
+        this.layer = options.fileLayer();
+        this.channels = writable ? new ChannelCache(layer, options.maxOpenFiles()) : null;
         this.mappings = new MappingCache(options);
     }
 
@@ -155,6 +157,34 @@ final class ColumnFiles implements AutoCloseable {
         }
         final Path file = dataFile(descriptor);
         write(channels.channel(file, false), file, 0, header, null);
+    }
+
+    /**
+     * Recovery: rewrites a DENSE column's whole NPY header when it differs from the committed descriptor. No commit
+     * forces its header rewrite, so after a crash a header may be older than the commit recovered to, or (a
+     * checkpoint forced it but its manifest was lost) newer.
+     *
+     * @param descriptor the committed column.
+     * @return true when the header was rewritten.
+     */
+    boolean repairHeader(final ColumnDescriptor descriptor) {
+        if (descriptor.kind() != ColumnKind.DENSE) {
+            return false;
+        }
+        final ByteBuffer expected = NpyHeader.encodePadded(descriptor.dtype(), descriptor.shape(), NPY_HEADER_SIZE);
+        final Path file = dataFile(descriptor);
+        final FileChannel channel = channels.channel(file, false);
+        final ByteBuffer actual = ByteBuffer.allocate(NPY_HEADER_SIZE);
+        try {
+            readFully(channel, actual, 0, file);
+        } catch (final IOException e) {
+            throw new StoreIOException("cannot read the NPY header of " + file + ": " + e, e);
+        }
+        if (actual.flip().equals(expected)) {
+            return false;
+        }
+        write(channel, file, 0, expected, null);
+        return true;
     }
 
     // ------------------------------------------------------------------------------------------------ LIST
@@ -292,7 +322,7 @@ final class ColumnFiles implements AutoCloseable {
         mappings.invalidate(columnId);
         channels.invalidate(file);
         try {
-            Files.deleteIfExists(file);
+            layer.deleteIfExists(file);
         } catch (final IOException e) {
             throw new StoreIOException("cannot delete " + file + ": " + e, e);
         }

@@ -42,8 +42,21 @@ public final class Journal implements AutoCloseable {
      * @return the journal, open for appends.
      */
     public static Journal create(final Path file, final long baseEpoch, final boolean force) {
-        StoreFiles.replaceAtomically(file, encodeFileHeader(baseEpoch), force);
-        return openForAppend(file, FILE_HEADER_LENGTH);
+        return create(FileLayer.system(), file, baseEpoch, force);
+    }
+
+    /**
+     * {@link #create(Path, long, boolean)} through a file layer.
+     *
+     * @param layer     the store's file layer.
+     * @param file      the journal path.
+     * @param baseEpoch the checkpoint epoch this generation follows.
+     * @param force     whether to force to the device.
+     * @return the journal, open for appends.
+     */
+    static Journal create(final FileLayer layer, final Path file, final long baseEpoch, final boolean force) {
+        StoreFiles.replaceAtomically(layer, file, encodeFileHeader(baseEpoch), force);
+        return openForAppend(layer, file, FILE_HEADER_LENGTH);
     }
 
     /**
@@ -54,8 +67,20 @@ public final class Journal implements AutoCloseable {
      * @return the journal.
      */
     public static Journal openForAppend(final Path file, final long validEnd) {
+        return openForAppend(FileLayer.system(), file, validEnd);
+    }
+
+    /**
+     * {@link #openForAppend(Path, long)} through a file layer.
+     *
+     * @param layer    the store's file layer.
+     * @param file     the journal path.
+     * @param validEnd end of the last valid record.
+     * @return the journal.
+     */
+    static Journal openForAppend(final FileLayer layer, final Path file, final long validEnd) {
         try {
-            final FileChannel channel = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE);
+            final FileChannel channel = layer.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE);
             try {
                 if (channel.size() > validEnd) {
                     channel.truncate(validEnd);

@@ -76,6 +76,17 @@ public record Manifest(long epoch, long nextColumnId, Map<String, ColumnDescript
      * @param force whether to force to the device.
      */
     public void write(final Path file, final boolean force) {
+        write(FileLayer.system(), file, force);
+    }
+
+    /**
+     * {@link #write(Path, boolean)} through a file layer.
+     *
+     * @param layer the store's file layer.
+     * @param file  target path.
+     * @param force whether to force to the device.
+     */
+    void write(final FileLayer layer, final Path file, final boolean force) {
         final ByteArrayOutputStream out = new ByteArrayOutputStream(256 + columns.size() * 200);
         try (JsonGenerator json = JSON.createGenerator(out)) {
             json.useDefaultPrettyPrinter();
@@ -120,7 +131,7 @@ public record Manifest(long epoch, long nextColumnId, Map<String, ColumnDescript
         } catch (final IOException e) {
             throw new IllegalStateException("cannot encode manifest", e);
         }
-        StoreFiles.replaceAtomically(file, ByteBuffer.wrap(out.toByteArray()), force);
+        StoreFiles.replaceAtomically(layer, file, ByteBuffer.wrap(out.toByteArray()), force);
     }
 
     /**

@@ -8,7 +8,6 @@ import java.nio.channels.FileChannel;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 
 /**
@@ -89,9 +88,22 @@ public final class StoreFiles {
      * @param force   whether to force file and directory (false for durability NONE).
      */
     public static void replaceAtomically(final Path target, final ByteBuffer content, final boolean force) {
+        replaceAtomically(FileLayer.system(), target, content, force);
+    }
+
+    /**
+     * {@link #replaceAtomically(Path, ByteBuffer, boolean)} through a file layer.
+     *
+     * @param layer   the store's file layer.
+     * @param target  file to replace.
+     * @param content bytes to write.
+     * @param force   whether to force file and directory.
+     */
+    static void replaceAtomically(final FileLayer layer, final Path target, final ByteBuffer content,
+        final boolean force) {
         final Path temp = target.resolveSibling(target.getFileName() + ".tmp");
         try {
-            try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+            try (FileChannel channel = layer.open(temp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                 StandardOpenOption.TRUNCATE_EXISTING)) {
                 while (content.hasRemaining()) {
                     channel.write(content);
@@ -101,12 +113,12 @@ public final class StoreFiles {
                 }
             }
             try {
-                Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+                layer.moveAtomically(temp, target);
             } catch (final AtomicMoveNotSupportedException e) {
                 throw new StoreIOException("cannot replace " + target + " atomically: " + e.getMessage(), e);
             }
             if (force) {
-                forceDirectory(target.getParent());
+                forceDirectory(layer, target.getParent());
             }
         } catch (final IOException e) {
             throw new StoreIOException("cannot write " + target + ": " + e, e);
@@ -119,8 +131,18 @@ public final class StoreFiles {
      * @param dir the directory.
      */
     public static void forceDirectory(final Path dir) {
-        try (FileChannel channel = FileChannel.open(dir, StandardOpenOption.READ)) {
-            channel.force(true);
+        forceDirectory(FileLayer.system(), dir);
+    }
+
+    /**
+     * {@link #forceDirectory(Path)} through a file layer.
+     *
+     * @param layer the store's file layer.
+     * @param dir   the directory.
+     */
+    static void forceDirectory(final FileLayer layer, final Path dir) {
+        try {
+            layer.forceDirectory(dir);
         } catch (final IOException e) {
             throw new StoreIOException("cannot force directory " + dir + ": " + e, e);
         }

@@ -4,6 +4,7 @@ import io.actcache.StoreIOException;
 import io.actcache.StoreLockedException;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
@@ -26,15 +27,17 @@ final class StoreLock implements AutoCloseable {
     private static final ConcurrentHashMap<Path, StoreLock> HELD = new ConcurrentHashMap<>();
 
     private final Path key;
+    private final FileLayer layer;
     private final Path pidFile;
     private final FileChannel channel;
     private final FileLock lock;
     private final boolean previousOwnerDied;
     private boolean released;
 
-    private StoreLock(final Path key, final Path pidFile, final FileChannel channel, final FileLock lock,
-        final boolean previousOwnerDied) {
+    private StoreLock(final Path key, final FileLayer layer, final Path pidFile, final FileChannel channel,
+        final FileLock lock, final boolean previousOwnerDied) {
         this.key = key;
+        this.layer = layer;
         this.pidFile = pidFile;
         this.channel = channel;
         this.lock = lock;
@@ -44,11 +47,15 @@ final class StoreLock implements AutoCloseable {
     /**
      * Takes the lock or fails at once.
      *
-     * @param dir store directory.
+     * @param layer   the store's file layer.
+     * @param dir     store directory.
+     * @param durable whether to force {@code lock.pid} and its directory entry to the device before returning, so
+     *                that a power loss while the store is open is seen as an unclean shutdown (false only for
+     *                stores deleted on close).
      * @return the held lock.
      * @throws StoreLockedException naming the lock file and holder pid when another writer holds it.
      */
-    static StoreLock acquire(final Path dir) {
+    static StoreLock acquire(final FileLayer layer, final Path dir, final boolean durable) {
         final Path key = canonical(dir);
         final Path lockFile = dir.resolve(StoreFiles.LOCK);
         final Path pidFile = dir.resolve(StoreFiles.LOCK_PID);
@@ -58,7 +65,7 @@ final class StoreLock implements AutoCloseable {
                 throw new StoreLockedException("store " + dir + " is already open for writing in this process (pid "
                     + ProcessHandle.current().pid() + "); lock " + lockFile);
             }
-            created[0] = lockFile(key, lockFile, pidFile);
+            created[0] = lockFile(key, layer, lockFile, pidFile, durable);
             return created[0];
         });
         return created[0];
@@ -77,7 +84,7 @@ final class StoreLock implements AutoCloseable {
         }
         released = true;
         try {
-            Files.deleteIfExists(pidFile);
+            layer.deleteIfExists(pidFile);
             lock.release();
             channel.close();
         } catch (final IOException e) {
@@ -102,10 +109,11 @@ final class StoreLock implements AutoCloseable {
         }
     }
 
-    private static StoreLock lockFile(final Path key, final Path lockFile, final Path pidFile) {
+    private static StoreLock lockFile(final Path key, final FileLayer layer, final Path lockFile, final Path pidFile,
+        final boolean durable) {
         FileChannel channel = null;
         try {
-            channel = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.READ,
+            channel = layer.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.READ,
                 StandardOpenOption.WRITE);
             final FileLock lock;
             try {
@@ -119,8 +127,8 @@ final class StoreLock implements AutoCloseable {
                     + readPid(pidFile) + " (from " + pidFile + ")");
             }
             final boolean previousOwnerDied = Files.exists(pidFile);
-            Files.write(pidFile, Long.toString(ProcessHandle.current().pid()).getBytes(StandardCharsets.US_ASCII));
-            final StoreLock result = new StoreLock(key, pidFile, channel, lock, previousOwnerDied);
+            writePid(layer, pidFile, durable);
+            final StoreLock result = new StoreLock(key, layer, pidFile, channel, lock, previousOwnerDied);
             channel = null;
             return result;
         } catch (final IOException e) {
@@ -133,6 +141,28 @@ final class StoreLock implements AutoCloseable {
                     // Already failing.
                 }
             }
+        }
+    }
+
+    /**
+     * Writes {@code lock.pid}. Forced with its directory entry when durable: the index and the NPY headers are
+     * written unforced, so only a durable mark lets the next open tell a power loss from a clean close.
+     */
+    private static void writePid(final FileLayer layer, final Path pidFile, final boolean durable)
+        throws IOException {
+        final ByteBuffer pid =
+            ByteBuffer.wrap(Long.toString(ProcessHandle.current().pid()).getBytes(StandardCharsets.US_ASCII));
+        try (FileChannel channel = layer.open(pidFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+            StandardOpenOption.TRUNCATE_EXISTING)) {
+            while (pid.hasRemaining()) {
+                channel.write(pid);
+            }
+            if (durable) {
+                channel.force(true);
+            }
+        }
+        if (durable) {
+            layer.forceDirectory(pidFile.getParent());
         }
     }
 

@@ -19,6 +19,7 @@ public final class StoreOptions {
     private final int maxOpenFiles;
     private final long checkpointJournalBytes;
     private final int checksumBlockSize;
+    private final FileLayer fileLayer;
 
     private StoreOptions(final Builder builder) {
         this.durability = builder.durability;
@@ -29,6 +30,7 @@ public final class StoreOptions {
         this.maxOpenFiles = builder.maxOpenFiles;
         this.checkpointJournalBytes = builder.checkpointJournalBytes;
         this.checksumBlockSize = builder.checksumBlockSize;
+        this.fileLayer = builder.fileLayer;
     }
 
     /** @return defaults: FSYNC, 10,000 keys, 1 GiB chunks, 256 mappings, 64 GiB mapped, 64 open files. */
@@ -52,6 +54,7 @@ public final class StoreOptions {
         builder.maxOpenFiles = maxOpenFiles;
         builder.checkpointJournalBytes = checkpointJournalBytes;
         builder.checksumBlockSize = checksumBlockSize;
+        builder.fileLayer = fileLayer;
         return builder;
     }
 
@@ -98,6 +101,11 @@ public final class StoreOptions {
         return checksumBlockSize;
     }
 
+    /** @return the seam every file change goes through; only tests in this package replace it. */
+    FileLayer fileLayer() {
+        return fileLayer;
+    }
+
     @Override
     public String toString() {
         return "StoreOptions{durability=" + durability + ", expectedKeys=" + expectedKeys + ", chunkSize=" + chunkSize
@@ -116,8 +124,20 @@ public final class StoreOptions {
         private int maxOpenFiles = 64;
         private long checkpointJournalBytes = 16L << 20;
         private int checksumBlockSize = 64 << 10;
+        private FileLayer fileLayer = FileLayer.system();
 
         private Builder() {
+        }
+
+        /**
+         * Test seam, package-private on purpose: routes every file change of the store through {@code value}.
+         *
+         * @param value the layer.
+         * @return this.
+         */
+        Builder fileLayer(final FileLayer value) {
+            this.fileLayer = value;
+            return this;
         }
 
         /**

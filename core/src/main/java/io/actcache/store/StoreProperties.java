@@ -81,6 +81,17 @@ public final class StoreProperties {
      * @param force whether to force it to the device.
      */
     public void write(final Path dir, final boolean force) {
+        write(FileLayer.system(), dir, force);
+    }
+
+    /**
+     * {@link #write(Path, boolean)} through a file layer.
+     *
+     * @param layer the store's file layer.
+     * @param dir   store directory.
+     * @param force whether to force it to the device.
+     */
+    void write(final FileLayer layer, final Path dir, final boolean force) {
         final Properties properties = new Properties();
         properties.setProperty(FORMAT, FORMAT_NAME);
         properties.setProperty(VERSION, SemanticVersion.toString(formatVersion));
@@ -93,7 +104,7 @@ public final class StoreProperties {
         } catch (final IOException e) {
             throw new IllegalStateException(e);
         }
-        StoreFiles.replaceAtomically(dir.resolve(StoreFiles.PROPERTIES),
+        StoreFiles.replaceAtomically(layer, dir.resolve(StoreFiles.PROPERTIES),
             ByteBuffer.wrap(text.toString().getBytes(StandardCharsets.ISO_8859_1)), force);
     }
 

@@ -25,10 +25,10 @@ final class CrashModel {
     private CrashModel() {
     }
 
-    /** A piece of a key's expected value: rows (or a list item of size n) regenerated from a seed. */
-    record Piece(long seed, int rows) {
+    /** A piece of a key's expected value: rows of {@code width} (or a list item of size n) regenerated from a seed. */
+    record Piece(long seed, int rows, int width) {
         Tensor tensor(final boolean listItem) {
-            return TestData.random(DType.F32, listItem ? Shape.of(1, rows, rows) : Shape.of(rows, WIDTH), seed);
+            return TestData.random(DType.F32, listItem ? Shape.of(1, rows, rows) : Shape.of(rows, width), seed);
         }
     }
 
@@ -39,6 +39,17 @@ final class CrashModel {
      * @param step  the step.
      */
     static void commit(final ActivationStore store, final long step) {
+        commit(store, step, WIDTH);
+    }
+
+    /**
+     * Commits step {@code step} with rows {@code width} floats wide (wide rows complete checksum blocks often).
+     *
+     * @param store the store, at epoch step - 1.
+     * @param step  the step.
+     * @param width floats per row of the DENSE keys.
+     */
+    static void commit(final ActivationStore store, final long step, final int width) {
         final SplittableRandom random = new SplittableRandom(step * 1_000_003L);
         final int op = random.nextInt(10);
         try (ActivationStore.Batch batch = store.batch()) {
@@ -46,20 +57,21 @@ final class CrashModel {
                 final int count = 2 + random.nextInt(3);
                 for (int i = 0; i < count; i++) {
                     final int k = random.nextInt(KEYS.length);
-                    batch.append(KEYS[k], new Piece(step * 100 + i, 1 + random.nextInt(4)).tensor(false));
+                    batch.append(KEYS[k], new Piece(step * 100 + i, 1 + random.nextInt(4), width).tensor(false));
                 }
                 if (random.nextBoolean()) {
-                    batch.appendToList(LIST_KEY, new Piece(step * 100 + 50, 2 + random.nextInt(6)).tensor(true).view());
+                    batch.appendToList(LIST_KEY, new Piece(step * 100 + 50, 2 + random.nextInt(6), width).tensor(true)
+                        .view());
                 }
             } else if (op < 8) {
-                batch.put(KEYS[random.nextInt(KEYS.length)], new Piece(step * 100 + 60, 1 + random.nextInt(3))
+                batch.put(KEYS[random.nextInt(KEYS.length)], new Piece(step * 100 + 60, 1 + random.nextInt(3), width)
                     .tensor(false));
             } else {
                 final String key = KEYS[random.nextInt(KEYS.length)];
                 if (store.contains(key)) {
                     batch.remove(key);
                 } else {
-                    batch.append(key, new Piece(step * 100 + 70, 2).tensor(false));
+                    batch.append(key, new Piece(step * 100 + 70, 2, width).tensor(false));
                 }
             }
             batch.commit();
@@ -70,9 +82,10 @@ final class CrashModel {
      * Replays steps 1..epoch on paper.
      *
      * @param epoch the epoch.
+     * @param width floats per row of the DENSE keys.
      * @return each key's expected pieces.
      */
-    static Map<String, List<Piece>> expected(final long epoch) {
+    static Map<String, List<Piece>> expected(final long epoch, final int width) {
         final Map<String, List<Piece>> state = new TreeMap<>();
         for (long step = 1; step <= epoch; step++) {
             final SplittableRandom random = new SplittableRandom(step * 1_000_003L);
@@ -82,21 +95,21 @@ final class CrashModel {
                 for (int i = 0; i < count; i++) {
                     final int k = random.nextInt(KEYS.length);
                     state.computeIfAbsent(KEYS[k], key -> new ArrayList<>())
-                        .add(new Piece(step * 100 + i, 1 + random.nextInt(4)));
+                        .add(new Piece(step * 100 + i, 1 + random.nextInt(4), width));
                 }
                 if (random.nextBoolean()) {
                     state.computeIfAbsent(LIST_KEY, key -> new ArrayList<>())
-                        .add(new Piece(step * 100 + 50, 2 + random.nextInt(6)));
+                        .add(new Piece(step * 100 + 50, 2 + random.nextInt(6), width));
                 }
             } else if (op < 8) {
                 final String key = KEYS[random.nextInt(KEYS.length)];
-                state.put(key, new ArrayList<>(List.of(new Piece(step * 100 + 60, 1 + random.nextInt(3)))));
+                state.put(key, new ArrayList<>(List.of(new Piece(step * 100 + 60, 1 + random.nextInt(3), width))));
             } else {
                 final String key = KEYS[random.nextInt(KEYS.length)];
                 if (state.containsKey(key)) {
                     state.remove(key);
                 } else {
-                    state.put(key, new ArrayList<>(List.of(new Piece(step * 100 + 70, 2))));
+                    state.put(key, new ArrayList<>(List.of(new Piece(step * 100 + 70, 2, width))));
                 }
             }
         }
@@ -109,7 +122,15 @@ final class CrashModel {
      * @param store an open store.
      */
     static void assertMatches(final ActivationStore store) {
-        final Map<String, List<Piece>> expected = expected(store.epoch());
+        assertMatches(store, WIDTH);
+    }
+
+    /**
+     * @param store an open store.
+     * @param width the row width its steps were committed with.
+     */
+    static void assertMatches(final ActivationStore store, final int width) {
+        final Map<String, List<Piece>> expected = expected(store.epoch(), width);
         if (!expected.keySet().equals(new java.util.TreeSet<>(store.keys()))) {
             throw new AssertionError("epoch " + store.epoch() + ": keys " + store.keys() + ", expected "
                 + expected.keySet());
