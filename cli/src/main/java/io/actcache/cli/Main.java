@@ -55,9 +55,14 @@ public final class Main implements Runnable {
     private static final Map<String, Supplier<Object>> SUBCOMMANDS = new LinkedHashMap<>();
 
     static {
+        SUBCOMMANDS.put("create", CreateCommand::new);
         SUBCOMMANDS.put("info", InfoCommand::new);
-        SUBCOMMANDS.put("demo", DemoCommand::new);
+        SUBCOMMANDS.put("ls", LsCommand::new);
+        SUBCOMMANDS.put("path", PathCommand::new);
+        SUBCOMMANDS.put("merge", MergeCommand::new);
+        SUBCOMMANDS.put("verify", VerifyCommand::new);
         SUBCOMMANDS.put("compact", CompactCommand::new);
+        SUBCOMMANDS.put("demo", DemoCommand::new);
     }
 
     @Option(names = {"-v", "--verbose"}, scope = ScopeType.INHERIT,

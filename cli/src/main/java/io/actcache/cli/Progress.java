@@ -6,6 +6,7 @@ import me.tongfei.progressbar.ProgressBarStyle;
 
 import java.io.Console;
 import java.lang.reflect.Method;
+import java.util.function.LongSupplier;
 
 /**
  * A progress bar in MiB with speed, drawn on stderr only when it helps: when stdout is a terminal and the user
@@ -13,6 +14,7 @@ import java.lang.reflect.Method;
  */
 final class Progress implements AutoCloseable {
     private static final long MIB = 1L << 20;
+    private static final long POLL_MILLIS = 250;
 
     private final ProgressBar bar;
 
@@ -43,10 +45,58 @@ final class Progress implements AutoCloseable {
         }
     }
 
+    /**
+     * Moves the bar from a counter sampled in the background, for work that reports no steps of its own (one
+     * store commit of many keys, say). Close the poll when the work is done.
+     *
+     * @param done bytes done so far; read from another thread, so it must be safe to call from one.
+     * @return the running poll.
+     */
+    Poll poll(final LongSupplier done) {
+        return new Poll(done);
+    }
+
     @Override
     public void close() {
         if (bar != null) {
             bar.close();
+        }
+    }
+
+    /** A background sampler of a byte counter that moves the bar; does nothing when no bar is drawn. */
+    final class Poll implements AutoCloseable {
+        private final Thread sampler;
+
+        private Poll(final LongSupplier done) {
+            if (bar == null) {
+                sampler = null;
+                return;
+            }
+            sampler = new Thread(() -> {
+                try {
+                    while (!Thread.currentThread().isInterrupted()) {
+                        bar.stepTo(done.getAsLong());
+                        Thread.sleep(POLL_MILLIS);
+                    }
+                } catch (final InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }, "actcache-progress");
+            sampler.setDaemon(true);
+            sampler.start();
+        }
+
+        /** Stops sampling; the bar keeps its last position. */
+        @Override
+        public void close() {
+            if (sampler != null) {
+                sampler.interrupt();
+                try {
+                    sampler.join();
+                } catch (final InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
         }
     }
 

@@ -548,8 +548,7 @@ public final class ActivationStore implements AutoCloseable {
         CorruptFileException failure = null;
         for (final Map.Entry<String, ColumnDescriptor> entry : descriptors().entrySet()) {
             try {
-                checked += columns.verify(entry.getValue(), entry.getKey());
-                verifyHeader(entry.getKey(), entry.getValue());
+                checked += verify(entry.getKey(), entry.getValue());
             } catch (final CorruptFileException e) {
                 if (failure == null) {
                     failure = e;
@@ -561,6 +560,26 @@ public final class ActivationStore implements AutoCloseable {
         if (failure != null) {
             throw failure;
         }
+        return checked;
+    }
+
+    /**
+     * Checks one key's files as {@link #verify()} does: every checksum block of its data and its NPY header.
+     * Commands that show progress verify key by key.
+     *
+     * @param key a key.
+     * @return bytes of data checked.
+     * @throws KeyNotFoundException naming the key when it is absent.
+     * @throws CorruptFileException naming file, key, block and offset of the first mismatch.
+     */
+    public long verify(final String key) {
+        checkOpen();
+        return verify(key, require(key));
+    }
+
+    private long verify(final String key, final ColumnDescriptor descriptor) {
+        final long checked = columns.verify(descriptor, key);
+        verifyHeader(key, descriptor);
         return checked;
     }
 
