@@ -2,6 +2,7 @@ package io.actcache.cli;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
+import io.actcache.cache.MemoryTree;
 import io.actcache.store.ActivationStore;
 import io.actcache.store.ColumnDescriptor;
 import io.actcache.tensor.Shape;
@@ -46,12 +47,14 @@ import java.util.concurrent.Callable;
         "  FILE   the column file, relative to DIR; for a DENSE column an .npy file that "
             + "numpy.load(path, mmap_mode=\"r\") opens (BF16 arrives as uint16 bit patterns)",
         "",
-        "then the store's metadata (name = value) and totals: keys, bytes stored (tensor data), bytes on disk "
+        "then the memory tree by prefix (every key prefix, split after '.' or '_', that groups several keys, "
+            + "with its total bytes), the store's metadata (name = value) and totals: keys, bytes stored (tensor data), bytes on disk "
             + "(every file of the store), the epoch of the last commit and the durability the store was created "
             + "with.",
         "",
         "With --json, prints one JSON object with the same information as exact numbers, for scripts: "
             + "{\"store\", \"keyCount\", \"bytesStored\", \"bytesOnDisk\", \"epoch\", \"durability\", \"metadata\", "
+            + "\"prefixes\": {PREFIX: bytes}, "
             + "\"columns\": "
             + "{KEY: {\"id\", \"file\", \"kind\", \"dtype\", \"codec\", \"shape\", \"bytes\"}}}, the columns keyed "
             + "as in the store's manifest.json.",
@@ -112,6 +115,10 @@ final class InfoCommand implements Callable<Integer> {
             }
             text.append('\n');
         }
+        for (final Map.Entry<String, Long> entry : listing.prefixes.entrySet()) {
+            text.append("prefix      ").append(entry.getKey()).append("  ").append(entry.getValue()).append(" bytes (")
+                .append(Bytes.human(entry.getValue())).append(")\n");
+        }
         for (final Map.Entry<String, String> entry : listing.metadata.entrySet()) {
             text.append("metadata    ").append(entry.getKey()).append(" = ").append(entry.getValue()).append('\n');
         }
@@ -149,6 +156,11 @@ final class InfoCommand implements Callable<Integer> {
                 gen.writeStringField(entry.getKey(), entry.getValue());
             }
             gen.writeEndObject();
+            gen.writeObjectFieldStart("prefixes");
+            for (final Map.Entry<String, Long> entry : listing.prefixes.entrySet()) {
+                gen.writeNumberField(entry.getKey(), entry.getValue());
+            }
+            gen.writeEndObject();
             gen.writeObjectFieldStart("columns");
             for (final Map.Entry<String, ColumnDescriptor> entry : listing.columns.entrySet()) {
                 final ColumnDescriptor column = entry.getValue();
@@ -184,21 +196,25 @@ final class InfoCommand implements Callable<Integer> {
      * @param bytesOnDisk apparent size of every file of the store.
      * @param epoch       the epoch of the last commit.
      * @param durability  the durability the store was created with.
+     * @param prefixes    bytes per key prefix that groups keys (the memory tree without its leaves).
      */
     private record Listing(Path dir, Map<String, ColumnDescriptor> columns, Map<String, String> files,
-        Map<String, String> metadata, long bytesStored, long bytesOnDisk, long epoch, String durability) {
+        Map<String, String> metadata, long bytesStored, long bytesOnDisk, long epoch, String durability,
+        Map<String, Long> prefixes) {
 
         static Listing of(final ActivationStore store) throws IOException {
             final Path dir = store.directory();
             final Map<String, ColumnDescriptor> columns = store.descriptors();
             final Map<String, String> files = new HashMap<>(columns.size() * 2);
+            final Map<String, Long> sizes = new HashMap<>(columns.size() * 2);
             long stored = 0;
             for (final Map.Entry<String, ColumnDescriptor> entry : columns.entrySet()) {
                 stored += entry.getValue().byteSize();
+                sizes.put(entry.getKey(), entry.getValue().byteSize());
                 files.put(entry.getKey(), dir.relativize(store.columnFile(entry.getKey())).toString());
             }
             return new Listing(dir, columns, files, store.metadata(), stored, store.bytesOnDisk(), store.epoch(),
-                store.durability().name());
+                store.durability().name(), MemoryTree.of(sizes).prefixBytes());
         }
     }
 }

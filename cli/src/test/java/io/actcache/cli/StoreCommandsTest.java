@@ -78,6 +78,28 @@ class StoreCommandsTest {
     }
 
     @Test
+    void shouldShowTheMemoryTreeByPrefixInInfo() throws IOException {
+        final Path dir = layeredStore(tmp.resolve("s"), 12, 0);
+        try (ActivationStore store = ActivationStore.open(dir)) {
+            store.append("blocks.3.attn.hook_pattern", Tensor.allocate(DType.F32, Shape.of(1, 2, 8)));
+        }
+        final JsonNode json = JSON.readTree(execute("info", dir.toString(), "--json").out());
+        final JsonNode prefixes = json.get("prefixes");
+        assertEquals(12 * 32 + 64, prefixes.get("blocks.").asLong(), "12 resid_post of 32 B and one pattern");
+        assertEquals(32 + 64, prefixes.get("blocks.3.").asLong());
+        assertEquals(List.of("blocks.", "blocks.3."), iterate(prefixes.fieldNames()),
+            "a layer with one key and input_ids alone are keys, not prefixes");
+        final CliRun text = execute("info", dir.toString());
+        assertTrue(text.out().contains("prefix      blocks.3.  96 bytes (96 B)\n"), text.out());
+    }
+
+    private static List<String> iterate(final java.util.Iterator<String> names) {
+        final List<String> list = new java.util.ArrayList<>();
+        names.forEachRemaining(list::add);
+        return list;
+    }
+
+    @Test
     void shouldPrintTheNpyFileOfADenseKeyAndExplainWhyAListHasNone() throws IOException {
         final Path dir = layeredStore(tmp.resolve("s"), 2, 0);
         final CliRun run = execute("path", dir.toString(), "blocks.1.hook_resid_post");

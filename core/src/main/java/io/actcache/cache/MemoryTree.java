@@ -24,7 +24,7 @@ public final class MemoryTree {
      * @param sizes bytes per key.
      * @return the tree.
      */
-    static MemoryTree of(final Map<String, Long> sizes) {
+    public static MemoryTree of(final Map<String, Long> sizes) {
         final MemoryTree root = new MemoryTree("");
         sizes.forEach((key, size) -> {
             root.bytes += size;
@@ -79,11 +79,36 @@ public final class MemoryTree {
         return out.toString();
     }
 
-    private void render(final StringBuilder out, final int depth) {
+    /**
+     * The tree without its keys, for stores with too many keys to list twice: every prefix that groups keys
+     * (chains of one child collapsed as in {@link #toString()}), depth first, with its total bytes.
+     *
+     * @return prefix to bytes, in tree order; the root is not included.
+     */
+    public Map<String, Long> prefixBytes() {
+        final Map<String, Long> prefixes = new java.util.LinkedHashMap<>();
+        children.values().forEach(child -> child.collectPrefixes(prefixes));
+        return prefixes;
+    }
+
+    private void collectPrefixes(final Map<String, Long> prefixes) {
+        final MemoryTree node = collapsed();
+        if (!node.isKey || !node.children.isEmpty()) {
+            prefixes.put(node.prefix, node.bytes);
+        }
+        node.children.values().forEach(child -> child.collectPrefixes(prefixes));
+    }
+
+    private MemoryTree collapsed() {
         MemoryTree node = this;
         while (!node.isKey && node.children.size() == 1) {
             node = node.children.firstEntry().getValue();
         }
+        return node;
+    }
+
+    private void render(final StringBuilder out, final int depth) {
+        final MemoryTree node = collapsed();
         out.append("  ".repeat(depth)).append(node.prefix).append("  ").append(human(node.bytes)).append(" (")
             .append(node.bytes).append(" B)\n");
         for (final MemoryTree child : node.children.values()) {
