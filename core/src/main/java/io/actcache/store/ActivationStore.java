@@ -589,18 +589,33 @@ public final class ActivationStore implements AutoCloseable {
         }
         final Path file = columns.dataFile(descriptor);
         try (java.nio.channels.FileChannel channel = java.nio.channels.FileChannel.open(file)) {
-            final io.actcache.format.NpyHeader header = io.actcache.format.NpyHeader.read(channel, file.toString());
-            if (header.dtype() != descriptor.dtype() || !header.shape().equals(descriptor.shape())
-                || header.dataOffset() != HEADER_SIZE) {
+            final io.actcache.format.NpyHeader header;
+            try {
+                header = io.actcache.format.NpyHeader.read(channel, file.toString());
+            } catch (final CorruptFileException | io.actcache.UnsupportedFormatException e) {
+                throw new CorruptFileException("key '" + Keys.escape(key) + "': the NPY header of " + file
+                    + " is damaged: " + e.getMessage(), e);
+            }
+            if (header.dtype() != descriptor.dtype() || header.dataOffset() != HEADER_SIZE
+                || !(header.shape().equals(descriptor.shape())
+                || readOnly && isLaterCommit(header.shape(), descriptor, channel.size()))) {
                 throw new CorruptFileException("key '" + Keys.escape(key) + "': the NPY header of " + file + " says "
                     + header.dtype() + " " + header.shape() + " at offset " + header.dataOffset() + ", the store has "
                     + descriptor.dtype() + " " + descriptor.shape() + " at offset " + HEADER_SIZE);
             }
-        } catch (final io.actcache.UnsupportedFormatException e) {
-            throw new CorruptFileException("key '" + Keys.escape(key) + "': " + e.getMessage(), e);
         } catch (final IOException e) {
             throw new StoreIOException("cannot read the NPY header of " + file + ": " + e, e);
         }
+    }
+
+    /**
+     * A reader verifies while the writer may commit, and the writer rewrites a column's header after each commit:
+     * a reader's descriptor may be behind the header. The header is then the same column with more rows, all of
+     * them already in the file; anything else is damage.
+     */
+    private static boolean isLaterCommit(final Shape header, final ColumnDescriptor descriptor, final long fileSize) {
+        return header.sameTrailingDims(descriptor.shape()) && header.dim(0) > descriptor.shape().dim(0)
+            && HEADER_SIZE + header.byteSize(descriptor.dtype()) <= fileSize;
     }
 
     /**

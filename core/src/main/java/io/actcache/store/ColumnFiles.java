@@ -396,9 +396,11 @@ final class ColumnFiles implements AutoCloseable {
                     expected = descriptor.tailCrc();
                 }
                 if ((int) crc.getValue() != expected) {
+                    // Either the data or the stored CRC is damaged: name where the expected value came from.
                     throw new CorruptFileException(String.format("key '%s': block %d of %s (bytes [%d, %d)) fails "
-                        + "its CRC32C: expected 0x%08x, computed 0x%08x", Keys.escape(key), b, data,
-                        dataStart + b * blockSize, dataStart + b * blockSize + length, expected, (int) crc.getValue()));
+                        + "its CRC32C: expected 0x%08x (%s), computed 0x%08x", Keys.escape(key), b, data,
+                        dataStart + b * blockSize, dataStart + b * blockSize + length, expected,
+                        b < blocks ? "entry " + b + " of " + sums : "the descriptor's tail CRC", (int) crc.getValue()));
                 }
             }
         } catch (final IOException e) {

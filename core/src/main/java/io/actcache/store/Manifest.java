@@ -5,6 +5,8 @@ import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import io.actcache.CorruptFileException;
+import io.actcache.FormatTooNewException;
+import io.actcache.FormatTooOldException;
 import io.actcache.codec.Codec;
 import io.actcache.tensor.DType;
 import io.actcache.tensor.Shape;
@@ -229,6 +231,7 @@ public record Manifest(long epoch, long nextColumnId, Map<String, ColumnDescript
                     case "dtype": dtype = DType.valueOf(json.getText()); break;
                     case "codec": codec = Codec.valueOf(json.getText()); break;
                     case "shape":
+                        expect(file, json, json.currentToken(), JsonToken.START_ARRAY);
                         final long[] dims = new long[Shape.MAX_RANK];
                         int rank = 0;
                         while (json.nextToken() == JsonToken.VALUE_NUMBER_INT) {
@@ -238,6 +241,7 @@ public record Manifest(long epoch, long nextColumnId, Map<String, ColumnDescript
                             }
                             dims[rank++] = json.getLongValue();
                         }
+                        expect(file, json, json.currentToken(), JsonToken.END_ARRAY);
                         shape = Shape.of(java.util.Arrays.copyOf(dims, rank));
                         break;
                     case "bytes": bytes = json.getLongValue(); break;
@@ -257,7 +261,11 @@ public record Manifest(long epoch, long nextColumnId, Map<String, ColumnDescript
     }
 
     private static void checkVersion(final Path file, final String text) {
-        final String[] parts = text.split("\\.");
+        final String[] parts = text.split("\\.", -1);
+        if (parts.length != 3) {
+            throw new CorruptFileException("manifest " + file + ": bad version '" + text
+                + "', expected major.minor.patch");
+        }
         final int major;
         try {
             major = Integer.parseInt(parts[0]);
@@ -265,11 +273,11 @@ public record Manifest(long epoch, long nextColumnId, Map<String, ColumnDescript
             throw new CorruptFileException("manifest " + file + ": bad version '" + text + "'", e);
         }
         if (major > SemanticVersion.major(VERSION)) {
-            throw new io.actcache.FormatTooNewException("manifest " + file + " has version " + text
+            throw new FormatTooNewException("manifest " + file + " has version " + text
                 + ", newer than this build reads (" + SemanticVersion.toString(VERSION) + ")");
         }
         if (major < SemanticVersion.major(VERSION)) {
-            throw new io.actcache.FormatTooOldException("manifest " + file + " has version " + text
+            throw new FormatTooOldException("manifest " + file + " has version " + text
                 + ", older than this build reads (" + SemanticVersion.toString(VERSION) + ")");
         }
     }

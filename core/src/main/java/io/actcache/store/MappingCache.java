@@ -1,6 +1,7 @@
 package io.actcache.store;
 
 import io.actcache.AlreadyClosedException;
+import io.actcache.CorruptFileException;
 import io.actcache.StaleColumnException;
 import io.actcache.StoreIOException;
 import io.actcache.tensor.MemoryChunk;
@@ -124,6 +125,11 @@ final class MappingCache implements AutoCloseable {
 
     private MemoryChunk map(final Path file, final long start, final long length, final String description) {
         try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+            if (channel.size() < start + length) {
+                // Mapping past the end would fail (read-only) or fault on access: a committed byte is missing.
+                throw new CorruptFileException("cannot read " + description + ": " + file + " holds " + channel.size()
+                    + " bytes but " + (start + length) + " are committed (truncated?)");
+            }
             final MappedByteBuffer buffer = channel.map(FileChannel.MapMode.READ_ONLY, start, length);
             mapCalls++;
             return new MemoryChunk(buffer, start);
