@@ -7,6 +7,7 @@ import com.fasterxml.jackson.core.JsonToken;
 import io.actcache.CorruptFileException;
 import io.actcache.FormatTooNewException;
 import io.actcache.FormatTooOldException;
+import io.actcache.StoreIOException;
 import io.actcache.codec.Codec;
 import io.actcache.tensor.DType;
 import io.actcache.tensor.Shape;
@@ -14,13 +15,15 @@ import org.agrona.SemanticVersion;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.zip.CRC32C;
 
 /**
  * {@code manifest.json}: the checkpoint. Every key's descriptor and the epoch it is complete up to, in JSON so
@@ -35,8 +38,9 @@ import java.util.TreeMap;
  *   }
  * }
  * </pre>
- * The header fields come first, so {@link #readHeader(Path)} stops before the columns. Written atomically
- * (temp file, force, rename, directory force).
+ * The header fields come first, so {@link #readHeader(Path)} stops before the columns. Since version 1.1 the file
+ * ends with {@code ,"crc32c" : "<8 hex digits>"}, the CRC32C of every byte before that field, checked on every
+ * read (a 1.0 manifest, without it, is still read). Written atomically (temp file, force, rename, directory force).
  *
  * @param epoch        the epoch this checkpoint is complete up to.
  * @param nextColumnId the next unused column id.
@@ -46,11 +50,16 @@ import java.util.TreeMap;
 public record Manifest(long epoch, long nextColumnId, Map<String, ColumnDescriptor> columns,
     Map<String, String> metadata) {
     /** Manifest format version. */
-    public static final int VERSION = SemanticVersion.compose(1, 0, 0);
+    public static final int VERSION = SemanticVersion.compose(1, 1, 0);
     /** Byte offset of tensor data in a RAW column file (after the padded NPY header). */
     public static final long DATA_OFFSET = 4096;
 
     private static final String FORMAT = "actcache-manifest";
+    // Since 1.1 a manifest ends with this trailer, the CRC32C (8 lowercase hex digits) of every byte before it: the
+    // manifest is the truth and has no other copy, so a flipped bit must never parse as a different key or value.
+    private static final String TRAILER_PREFIX = ",\n  \"crc32c\" : \"";
+    private static final String TRAILER_SUFFIX = "\"\n}\n";
+    private static final int TRAILER_LENGTH = TRAILER_PREFIX.length() + 8 + TRAILER_SUFFIX.length();
     // Keys are field names: canonicalizing and interning 10,000 one-off names costs more than it saves.
     private static final JsonFactory JSON = JsonFactory.builder()
         .disable(JsonFactory.Feature.CANONICALIZE_FIELD_NAMES).disable(JsonFactory.Feature.INTERN_FIELD_NAMES).build();
@@ -133,7 +142,7 @@ public record Manifest(long epoch, long nextColumnId, Map<String, ColumnDescript
         } catch (final IOException e) {
             throw new IllegalStateException("cannot encode manifest", e);
         }
-        StoreFiles.replaceAtomically(layer, file, ByteBuffer.wrap(out.toByteArray()), force);
+        StoreFiles.replaceAtomically(layer, file, ByteBuffer.wrap(withChecksum(out.toByteArray())), force);
     }
 
     /**
@@ -160,7 +169,17 @@ public record Manifest(long epoch, long nextColumnId, Map<String, ColumnDescript
     }
 
     private static Header parse(final Path file, final Map<String, ColumnDescriptor> columns) {
-        try (InputStream in = Files.newInputStream(file); JsonParser json = JSON.createParser(in)) {
+        final byte[] bytes;
+        try {
+            bytes = Files.readAllBytes(file);
+        } catch (final NoSuchFileException e) {
+            return null;
+        } catch (final IOException e) {
+            throw new StoreIOException("cannot read manifest " + file + ": " + e, e);
+        }
+        final boolean checksummed = checkTrailer(file, bytes);
+        boolean legacy = false;
+        try (JsonParser json = JSON.createParser(bytes)) {
             expect(file, json, json.nextToken(), JsonToken.START_OBJECT);
             long epoch = -1;
             long nextColumnId = -1;
@@ -172,7 +191,10 @@ public record Manifest(long epoch, long nextColumnId, Map<String, ColumnDescript
                 final JsonToken value = json.nextToken();
                 switch (field) {
                     case "format": format = json.getText(); break;
-                    case "version": checkVersion(file, json.getText()); break;
+                    case "version":
+                        checkVersion(file, json.getText());
+                        legacy = json.getText().startsWith("1.0.");
+                        break;
                     case "epoch": epoch = json.getLongValue(); break;
                     case "nextColumnId": nextColumnId = json.getLongValue(); break;
                     case "keyCount": keyCount = json.getLongValue(); break;
@@ -188,6 +210,11 @@ public record Manifest(long epoch, long nextColumnId, Map<String, ColumnDescript
                         if (!FORMAT.equals(format) || epoch < 0 || nextColumnId < 1 || keyCount < 0) {
                             throw corrupt(file, json, "header fields missing or invalid before \"columns\"");
                         }
+                        if (!checksummed && !legacy) {
+                            throw new CorruptFileException("manifest " + file + " does not end with its CRC32C "
+                                + "trailer (truncated or extended?): its last " + TRAILER_LENGTH + " bytes are not "
+                                + "',\\n  \"crc32c\" : \"<8 hex digits>\"\\n}\\n'");
+                        }
                         if (columns == null) {
                             return new Header(epoch, nextColumnId, keyCount, metadata);
                         }
@@ -201,13 +228,68 @@ public record Manifest(long epoch, long nextColumnId, Map<String, ColumnDescript
                 }
             }
             throw corrupt(file, json, "no \"columns\" object");
-        } catch (final NoSuchFileException e) {
-            return null;
         } catch (final CorruptFileException e) {
             throw e;
         } catch (final IOException | RuntimeException e) {
             throw new CorruptFileException("cannot parse manifest " + file + ": " + e.getMessage(), e);
         }
+    }
+
+    /** @return the JSON with the CRC32C trailer in place of its closing brace. */
+    private static byte[] withChecksum(final byte[] json) {
+        int end = json.length;
+        while (json[end - 1] != '}') {
+            end--;
+        }
+        end--; // the root object's closing brace, replaced by the trailer's
+        while (Character.isWhitespace(json[end - 1])) {
+            end--;
+        }
+        final CRC32C crc = new CRC32C();
+        crc.update(json, 0, end);
+        final byte[] trailer = (TRAILER_PREFIX + String.format("%08x", crc.getValue()) + TRAILER_SUFFIX)
+            .getBytes(StandardCharsets.US_ASCII);
+        final byte[] out = Arrays.copyOf(json, end + trailer.length);
+        System.arraycopy(trailer, 0, out, end, trailer.length);
+        return out;
+    }
+
+    /**
+     * @return true when the file ends with a CRC32C trailer that matches the bytes before it, false when it ends
+     *     with no trailer (a 1.0 manifest, or damage the caller reports).
+     * @throws CorruptFileException when the trailer is there and the CRC32C differs.
+     */
+    private static boolean checkTrailer(final Path file, final byte[] bytes) {
+        final int body = bytes.length - TRAILER_LENGTH;
+        if (body < 0 || !hasAt(bytes, body, TRAILER_PREFIX)
+            || !hasAt(bytes, bytes.length - TRAILER_SUFFIX.length(), TRAILER_SUFFIX)) {
+            return false;
+        }
+        int stored = 0;
+        for (int i = body + TRAILER_PREFIX.length(); i < bytes.length - TRAILER_SUFFIX.length(); i++) {
+            final int b = bytes[i];
+            final int digit = b >= '0' && b <= '9' ? b - '0' : b >= 'a' && b <= 'f' ? b - 'a' + 10 : -1;
+            if (digit < 0) {
+                return false;
+            }
+            stored = stored << 4 | digit;
+        }
+        final CRC32C crc = new CRC32C();
+        crc.update(bytes, 0, body);
+        if ((int) crc.getValue() != stored) {
+            throw new CorruptFileException(String.format("manifest %s fails its CRC32C: the trailer at byte %d says "
+                + "0x%08x, the bytes before it give 0x%08x; the file is damaged", file, body, stored, crc.getValue()));
+        }
+        return true;
+    }
+
+    private static boolean hasAt(final byte[] bytes, final int offset, final String text) {
+        for (int i = 0; i < text.length(); i++) {
+            if (bytes[offset + i] != text.charAt(i)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static void readColumns(final Path file, final JsonParser json, final Map<String, ColumnDescriptor> out)
