@@ -7,10 +7,14 @@ import io.actcache.store.PowerLossImage.Keep;
 import io.actcache.store.PowerLossImage.Mapped;
 import io.actcache.store.RecordingFileLayer.Kind;
 import io.actcache.store.RecordingFileLayer.Op;
+import io.actcache.testing.ChildJvm;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -27,7 +31,8 @@ import static org.junit.jupiter.api.Assertions.fail;
  * operation k into a fresh directory, with the Chronicle index's unknown content empty, garbage or a copy from
  * another moment. A reader and then a writer open each image and must find exactly the last commit whose journal
  * force completed, byte-exact, and {@code verify()} must pass. A kill (the page cache survives) cannot show a
- * missing force; this can.
+ * missing force; this can. {@code PROCESS} and {@code NONE} stores are held to the durability table of
+ * {@code docs/FORMAT.md}, including one real killed child JVM for {@code NONE}.
  */
 class PowerLossTest {
     private static final int STEPS = 16;
@@ -201,6 +206,39 @@ class PowerLossTest {
         }
         final Path closed = image(workload, ops.size(), Keep.ALL, Mapped.LIVE.ordinal());
         recoverExactly(closed, STEPS, STEPS, "NONE after a clean close, page cache intact");
+    }
+
+    @Test
+    void shouldRefuseToReopenANoneStoreWhoseWriterProcessWasKilled() throws Exception {
+        final Path dir = tmp.resolve("none");
+        final Process child = ChildJvm.start(List.of("-Xmx128m"), true, NoneWriter.class, dir.toString());
+        try (BufferedReader out = new BufferedReader(new InputStreamReader(child.getInputStream(),
+            StandardCharsets.UTF_8))) {
+            assertEquals("committed", out.readLine(), "the child commits, then waits to be killed");
+            child.destroyForcibly().waitFor();
+        } finally {
+            child.destroyForcibly();
+        }
+        final CorruptFileException e = assertThrows(CorruptFileException.class, () -> ActivationStore.open(dir));
+        assertTrue(e.getMessage().contains("not closed cleanly") && e.getMessage().contains(dir.toString()),
+            e.getMessage());
+        try (ActivationStore reader = ActivationStore.openReadOnly(dir)) {
+            assertEquals(1, reader.epoch(), "a reader can still copy what the killed writer left");
+            CrashModel.assertMatches(reader, WIDTH);
+        }
+    }
+
+    /** Child: creates a NONE store, commits step 1, says so, and waits to be killed. */
+    public static final class NoneWriter {
+        public static void main(final String[] args) throws InterruptedException {
+            final ActivationStore store = ActivationStore.create(Path.of(args[0]),
+                StoreOptions.builder().durability(Durability.NONE).checksumBlockSize(4096).build());
+            CrashModel.commit(store, 1, WIDTH);
+            System.out.println("committed");
+            System.out.flush();
+            Thread.sleep(120_000);
+            store.close();
+        }
     }
 
     private Path image(final Workload workload, final int cut, final Keep keep, final long seed) throws IOException {
