@@ -619,8 +619,10 @@ public final class ActivationStore implements AutoCloseable {
     }
 
     /**
-     * Reader only: applies commits made since open or the last refresh. Views taken before stay valid and
-     * unchanged.
+     * Reader only: applies commits made since open or the last refresh. Views taken before keep reading the
+     * values of their epoch, unchanged, except where a checkpoint has since deleted the file of a replaced or removed
+     * key: a chunk still mapped reads as before, one not mapped throws {@link io.actcache.StaleColumnException}
+     * (get the key again after this refresh); never other bytes.
      *
      * @return true when something new was seen.
      */
