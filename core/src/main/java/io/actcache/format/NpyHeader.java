@@ -168,6 +168,20 @@ public final class NpyHeader {
     }
 
     /**
+     * Encodes the smallest v1.0 header for this dtype and shape: the dict text padded with spaces to the next
+     * multiple of {@value #ALIGNMENT} bytes, the alignment numpy requires (numpy itself also leaves room for dim 0 to
+     * grow). For files exported for numpy, not store columns.
+     *
+     * @param dtype element type.
+     * @param shape array shape.
+     * @return a little-endian heap buffer, position 0, limit at the end of the header.
+     */
+    public static ByteBuffer encode(final DType dtype, final Shape shape) {
+        final int needed = variablePrefixLength(dtype, shape) + 1;
+        return encodePadded(dtype, shape, (needed + ALIGNMENT - 1) / ALIGNMENT * ALIGNMENT);
+    }
+
+    /**
      * Bytes from offset 0 to the end of the dict text, before the padding, of any
      * {@link #encodePadded(DType, Shape, int)} header for this dtype and shape.
      *
