@@ -588,8 +588,18 @@ public final class ActivationCache implements AutoCloseable {
      * @param batches batch values, in merge order.
      */
     void mergeBatches(final List<Map<String, CacheValue>> batches) {
+        mergeBatches(batches, List.of());
+    }
+
+    /**
+     * Merges batches, all or nothing, naming the batch at fault by its label.
+     *
+     * @param batches batch values, in merge order.
+     * @param labels  a label per batch for messages, or empty.
+     */
+    void mergeBatches(final List<Map<String, CacheValue>> batches, final List<String> labels) {
         final List<String> current = keys();
-        new Merger(backing, registry).merge(current, batches);
+        new Merger(backing, registry).merge(current, batches, labels);
         if (current.isEmpty() && !batches.isEmpty()) {
             batches.get(0).keySet().forEach(this::noteKey);
         }

@@ -1,6 +1,7 @@
 package io.actcache.cache;
 
 import io.actcache.AlreadyClosedException;
+import io.actcache.KeySetMismatchException;
 
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -21,6 +22,7 @@ import java.util.Set;
 public final class DeferredMerge implements AutoCloseable {
     private final ActivationCache cache;
     private final List<Map<String, CacheValue>> batches = new ArrayList<>();
+    private final List<String> labels = new ArrayList<>();
     private Set<String> expectedKeys;
     private boolean done;
 
@@ -36,14 +38,32 @@ public final class DeferredMerge implements AutoCloseable {
      * @throws io.actcache.KeySetMismatchException naming both differences; nothing is collected.
      */
     public DeferredMerge cat(final ActivationCache batch) {
+        return cat(batch, null);
+    }
+
+    /**
+     * Collects a batch under a label that a failure it causes names, at {@code cat} (different keys) or at
+     * {@link #close()} (a dtype or shape mismatch, a failing strategy): the file a batch was read from, say.
+     *
+     * @param batch a cache with the target's keys (or, for an empty target, the first batch's keys).
+     * @param label names the batch in messages, as their prefix {@code "<label>: "}; null for none.
+     * @return this.
+     * @throws io.actcache.KeySetMismatchException naming the label and both differences; nothing is collected.
+     */
+    public DeferredMerge cat(final ActivationCache batch, final String label) {
         checkActive();
         final Map<String, CacheValue> values = batch.snapshot();
         if (expectedKeys == null) {
             final List<String> current = cache.keys();
             expectedKeys = new LinkedHashSet<>(current.isEmpty() ? values.keySet() : current);
         }
-        Merger.checkKeys(expectedKeys, values.keySet());
+        try {
+            Merger.checkKeys(expectedKeys, values.keySet());
+        } catch (final KeySetMismatchException e) {
+            throw label == null ? e : new KeySetMismatchException(label + ": " + e.getMessage(), e);
+        }
         batches.add(values);
+        labels.add(label);
         return this;
     }
 
@@ -57,6 +77,7 @@ public final class DeferredMerge implements AutoCloseable {
         if (!done) {
             done = true;
             batches.clear();
+            labels.clear();
             cache.deferredEnded();
         }
     }
@@ -74,8 +95,9 @@ public final class DeferredMerge implements AutoCloseable {
         }
         done = true;
         cache.deferredEnded();
-        cache.mergeBatches(batches);
+        cache.mergeBatches(batches, labels);
         batches.clear();
+        labels.clear();
     }
 
     private void checkActive() {

@@ -30,6 +30,8 @@ final class Merger {
 
     private final Backing backing;
     private final AggregationRegistry registry;
+    /** Index of the batch an aggregation is looking at, so a failure can name that batch. */
+    private int batchIndex;
 
     /**
      * @param backing  the target's values.
@@ -88,22 +90,73 @@ final class Merger {
      * @param batches the batches' values by key, in merge order; each with the same key set.
      */
     void merge(final List<String> current, final List<Map<String, CacheValue>> batches) {
+        merge(current, batches, List.of());
+    }
+
+    /**
+     * Merges batches, all or nothing; a failure caused by one batch names it by its label.
+     *
+     * @param current the target's visible keys now, in order; empty to adopt the first batch's keys.
+     * @param batches the batches' values by key, in merge order; each with the same key set.
+     * @param labels  a label per batch (such as the file it came from) that prefixes the message of a
+     *                {@link ShapeMismatchException} or {@link StrategyFailedException} it causes (null for none); or an
+     *                empty list for none at all.
+     */
+    void merge(final List<String> current, final List<Map<String, CacheValue>> batches, final List<String> labels) {
         if (batches.isEmpty()) {
             return;
         }
         final boolean adopting = current.isEmpty();
         final List<String> keys = adopting ? new ArrayList<>(batches.get(0).keySet()) : current;
-        for (final Map<String, CacheValue> batch : batches) {
-            checkKeys(new LinkedHashSet<>(keys), batch.keySet());
+        for (int i = 0; i < batches.size(); i++) {
+            try {
+                checkKeys(new LinkedHashSet<>(keys), batches.get(i).keySet());
+            } catch (final KeySetMismatchException e) {
+                throw labels.isEmpty() || labels.get(i) == null ? e
+                    : new KeySetMismatchException(labels.get(i) + ": " + e.getMessage(), e);
+            }
         }
         try (Backing.Txn txn = backing.begin()) {
             for (final String key : keys) {
                 final List<CacheValue> incoming = new ArrayList<>(batches.size());
                 batches.forEach(batch -> incoming.add(batch.get(key)));
-                mergeKey(txn, key, adopting ? null : backing.value(key), incoming);
+                batchIndex = 0;
+                try {
+                    mergeKey(txn, key, adopting ? null : backing.value(key), incoming);
+                } catch (final ShapeMismatchException e) {
+                    throw label(labels).isEmpty() ? e : new ShapeMismatchException(label(labels) + e.getMessage(), e);
+                } catch (final StrategyFailedException e) {
+                    throw label(labels).isEmpty() ? e : new StrategyFailedException(label(labels) + e.getMessage(), e);
+                }
             }
             txn.commit();
         }
+    }
+
+    private String label(final List<String> labels) {
+        final String label = labels.isEmpty() ? null : labels.get(batchIndex);
+        return label == null ? "" : label + ": ";
+    }
+
+    /** @return the batches in order, noting in {@link #batchIndex} the one being looked at. */
+    private Iterable<CacheValue> tracked(final List<CacheValue> incoming) {
+        return () -> new java.util.Iterator<>() {
+            private int next;
+
+            @Override
+            public boolean hasNext() {
+                return next < incoming.size();
+            }
+
+            @Override
+            public CacheValue next() {
+                if (!hasNext()) {
+                    throw new java.util.NoSuchElementException();
+                }
+                batchIndex = next;
+                return incoming.get(next++);
+            }
+        };
     }
 
     private void mergeKey(final Backing.Txn txn, final String key, final CacheValue current,
@@ -122,12 +175,12 @@ final class Merger {
         }
     }
 
-    private static void concat(final Backing.Txn txn, final String key, final CacheValue current,
+    private void concat(final Backing.Txn txn, final String key, final CacheValue current,
         final List<CacheValue> incoming) {
         final TensorView existing = current == null ? null : dense(key, current, "concat");
         DType dtype = existing == null ? null : existing.dtype();
         Shape shape = existing == null ? null : existing.shape();
-        for (final CacheValue value : incoming) {
+        for (final CacheValue value : tracked(incoming)) {
             final TensorView batch = dense(key, value, "concat");
             if (batch.shape().rank() == 0 || shape != null && (shape.rank() == 0 || dtype != batch.dtype()
                 || !shape.sameTrailingDims(batch.shape()))) {
@@ -139,7 +192,7 @@ final class Merger {
         }
     }
 
-    private static void stack(final Backing.Txn txn, final String key, final CacheValue current,
+    private void stack(final Backing.Txn txn, final String key, final CacheValue current,
         final List<CacheValue> incoming) {
         final TensorView existing = current == null ? null : dense(key, current, "stack");
         if (existing != null && existing.shape().rank() == 0) {
@@ -149,7 +202,7 @@ final class Merger {
         DType dtype = existing == null ? null : existing.dtype();
         Shape items = existing == null ? null : existing.shape().trailing();
         long count = existing == null ? 0 : existing.shape().dim(0);
-        for (final CacheValue value : incoming) {
+        for (final CacheValue value : tracked(incoming)) {
             final TensorView batch = dense(key, value, "stack");
             if (items != null && (dtype != batch.dtype() || !items.equals(batch.shape()))) {
                 throw new ShapeMismatchException("cannot stack key '" + key + "': the stack holds " + dtype + " "
@@ -163,13 +216,13 @@ final class Merger {
         }
     }
 
-    private static void keepList(final Backing.Txn txn, final String key, final CacheValue current,
+    private void keepList(final Backing.Txn txn, final String key, final CacheValue current,
         final List<CacheValue> incoming) {
         DType dtype = current == null ? null : current.dtype();
         if (current != null && !current.isList()) {
             txn.putList(key, current.items(), true); // a value a user put becomes the list's first item
         }
-        for (final CacheValue value : incoming) {
+        for (final CacheValue value : tracked(incoming)) {
             for (final TensorView item : value.items()) {
                 if (dtype != null && item.dtype() != dtype) {
                     throw new ShapeMismatchException("cannot add to list key '" + key + "': its items are " + dtype
@@ -181,7 +234,7 @@ final class Merger {
         }
     }
 
-    private static void first(final Backing.Txn txn, final String key, final CacheValue current,
+    private void first(final Backing.Txn txn, final String key, final CacheValue current,
         final List<CacheValue> incoming) {
         if (current != null) {
             return;
@@ -194,14 +247,14 @@ final class Merger {
         }
     }
 
-    private static void flatten(final Backing.Txn txn, final String key, final CacheValue current,
+    private void flatten(final Backing.Txn txn, final String key, final CacheValue current,
         final List<CacheValue> incoming) {
         final TensorView existing = current == null ? null : dense(key, current, "flatten");
         if (existing != null && existing.shape().rank() != 1) {
             txn.put(key, Views.reshape(existing, Shape.of(existing.elementCount())), true);
         }
         DType dtype = existing == null ? null : existing.dtype();
-        for (final CacheValue value : incoming) {
+        for (final CacheValue value : tracked(incoming)) {
             final TensorView batch = dense(key, value, "flatten");
             if (dtype != null && dtype != batch.dtype()) {
                 throw new ShapeMismatchException("cannot flatten key '" + key + "': dtype mismatch, it holds " + dtype
@@ -222,7 +275,7 @@ final class Merger {
             final String counted = backing.metadata().get(countName(key));
             count = mean && sum != null && counted != null ? Long.parseLong(counted) : 1;
         }
-        for (final CacheValue value : incoming) {
+        for (final CacheValue value : tracked(incoming)) {
             final TensorView batch = dense(key, value, mean ? "mean" : "sum");
             if (!terms.isEmpty() && !terms.get(0).shape().equals(batch.shape())) {
                 throw new ShapeMismatchException("cannot " + (mean ? "average" : "sum") + " key '" + key
@@ -243,10 +296,10 @@ final class Merger {
         txn.putMetadata(countName(key), Long.toString(count));
     }
 
-    private static void custom(final Backing.Txn txn, final String key, final CacheValue current,
+    private void custom(final Backing.Txn txn, final String key, final CacheValue current,
         final List<CacheValue> incoming, final AggregationRegistry.Match match) {
         TensorView accumulated = current == null ? null : dense(key, current, match.toString());
-        for (final CacheValue value : incoming) {
+        for (final CacheValue value : tracked(incoming)) {
             final TensorView batch = dense(key, value, match.toString());
             if (accumulated == null) {
                 accumulated = batch;

@@ -310,6 +310,44 @@ class CatTest {
     }
 
     @Test
+    void shouldNameTheLabelledBatchAtFaultInADeferredMerge() {
+        final ActivationCache cache = support.cache(true);
+        cache.registerAggregation("values_", (key, accumulated, batch) -> {
+            if (batch.getFloat(0) < 0) {
+                throw new IllegalArgumentException("negative");
+            }
+            return batch;
+        });
+        cache.cat(batch("resid_out_0", floats(dims(1, 2), 1, 2), "values_0", floats(dims(1), 1)));
+        final DeferredMerge keys = cache.deferred();
+        keys.cat(batch("resid_out_0", floats(dims(1, 2), 3, 4), "values_0", floats(dims(1), 1)), "a.safetensors");
+        final KeySetMismatchException different = assertThrows(KeySetMismatchException.class,
+            () -> keys.cat(batch("resid_out_1", floats(dims(1, 2), 3, 4), "values_0", floats(dims(1), 1)),
+                "b.safetensors"));
+        assertTrue(different.getMessage().startsWith("b.safetensors: cannot cat"), different.getMessage());
+        keys.discard();
+        for (final int bad : new int[] {0, 1, 2}) {
+            final DeferredMerge shapes = cache.deferred();
+            for (int b = 0; b < 3; b++) {
+                final Tensor resid = b == bad ? floats(dims(1, 3), 5, 6, 7) : floats(dims(1, 2), 5, 6);
+                shapes.cat(batch("resid_out_0", resid, "values_0", floats(dims(1), 1)), "batch_" + b + ".safetensors");
+            }
+            final ShapeMismatchException e = assertThrows(ShapeMismatchException.class, shapes::close);
+            assertTrue(e.getMessage().startsWith("batch_" + bad + ".safetensors: cannot concat key 'resid_out_0'"),
+                e.getMessage());
+        }
+        final DeferredMerge strategy = cache.deferred();
+        for (int b = 0; b < 3; b++) {
+            strategy.cat(batch("resid_out_0", floats(dims(1, 2), 5, 6), "values_0", floats(dims(1), b == 1 ? -1 : 1)),
+                "batch_" + b + ".safetensors");
+        }
+        final StrategyFailedException failed = assertThrows(StrategyFailedException.class, strategy::close);
+        assertTrue(failed.getMessage().startsWith("batch_1.safetensors: strategy"), failed.getMessage());
+        assertArrayEquals(new float[] {1, 2}, values(cache.get("resid_out_0")));
+        assertArrayEquals(new float[] {1}, values(cache.get("values_0")));
+    }
+
+    @Test
     void shouldCopyBatchesIntoAHeapCacheSoReusingABatchTensorIsSafe() {
         final ActivationCache cache = support.cache(false);
         final Tensor reused = floats(dims(1, 2), 1, 2);
