@@ -8,6 +8,9 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -26,6 +29,9 @@ import static io.actcache.store.JournalDescriptor.*;
  * is corruption and is reported, since dropping it would silently lose later commits.
  */
 public final class JournalReader {
+    /** Fewest payload bytes an entry or a metadata change takes: a type byte and a u16 length. */
+    private static final int MIN_ITEM_LENGTH = 1 + Short.BYTES;
+
     private JournalReader() {
     }
 
@@ -151,40 +157,33 @@ public final class JournalReader {
             .position(offset + RECORD_HEADER_LENGTH).limit(offset + RECORD_HEADER_LENGTH
                 + bytes.getInt(offset + PAYLOAD_LENGTH_OFFSET));
         try {
-            final int count = payload.getInt();
-            final List<JournalRecord.Entry> entries = new ArrayList<>(Math.min(count, 1 << 16));
+            final CharsetDecoder utf8 = StandardCharsets.UTF_8.newDecoder()
+                .onMalformedInput(CodingErrorAction.REPORT).onUnmappableCharacter(CodingErrorAction.REPORT);
+            final int count = count(payload, "entry");
+            final List<JournalRecord.Entry> entries = new ArrayList<>(count);
             for (int i = 0; i < count; i++) {
                 final byte type = payload.get();
-                final byte[] key = new byte[payload.getShort() & 0xFFFF];
-                payload.get(key);
-                final String keyText = new String(key, StandardCharsets.UTF_8);
+                final String key = Keys.validate(text(payload, payload.getShort() & 0xFFFF, utf8, "key"));
                 if (type == ENTRY_SET) {
-                    entries.add(new JournalRecord.Entry(keyText, ColumnDescriptor.decode(payload)));
+                    entries.add(new JournalRecord.Entry(key, ColumnDescriptor.decode(payload)));
                 } else if (type == ENTRY_REMOVE) {
-                    entries.add(new JournalRecord.Entry(keyText, null));
+                    entries.add(new JournalRecord.Entry(key, null));
                 } else {
                     throw new IllegalArgumentException("unknown entry type " + type);
                 }
             }
-            final int changes = payload.getInt();
-            final List<JournalRecord.MetadataEntry> metadata = new ArrayList<>(Math.min(changes, 1 << 10));
+            final int changes = count(payload, "metadata change");
+            final List<JournalRecord.MetadataEntry> metadata = new ArrayList<>(changes);
             for (int i = 0; i < changes; i++) {
                 final byte type = payload.get();
-                final byte[] name = new byte[payload.getShort() & 0xFFFF];
-                payload.get(name);
+                final String name = Keys.validate(text(payload, payload.getShort() & 0xFFFF, utf8, "metadata name"));
                 String value = null;
                 if (type == METADATA_SET) {
-                    final int length = payload.getInt();
-                    if (length < 0 || length > payload.remaining()) {
-                        throw new IllegalArgumentException("metadata value length " + length + " out of range");
-                    }
-                    final byte[] text = new byte[length];
-                    payload.get(text);
-                    value = new String(text, StandardCharsets.UTF_8);
+                    value = text(payload, payload.getInt(), utf8, "metadata value");
                 } else if (type != METADATA_REMOVE) {
                     throw new IllegalArgumentException("unknown metadata change type " + type);
                 }
-                metadata.add(new JournalRecord.MetadataEntry(new String(name, StandardCharsets.UTF_8), value));
+                metadata.add(new JournalRecord.MetadataEntry(name, value));
             }
             if (payload.hasRemaining()) {
                 throw new IllegalArgumentException(payload.remaining() + " bytes left after the entries");
@@ -196,6 +195,35 @@ public final class JournalReader {
                 Journal.corrupt(file, offset, "record of epoch " + epoch + " cannot be decoded: " + e.getMessage());
             corrupt.initCause(e);
             throw corrupt;
+        }
+    }
+
+    /**
+     * Reads an entry or change count, checked against the bytes left before anything is sized by it: each one
+     * takes at least {@link #MIN_ITEM_LENGTH} bytes.
+     */
+    private static int count(final ByteBuffer payload, final String what) {
+        final int count = payload.getInt();
+        if (count < 0 || count > payload.remaining() / MIN_ITEM_LENGTH) {
+            throw new IllegalArgumentException(what + " count " + count + " does not fit the " + payload.remaining()
+                + " bytes left in the payload");
+        }
+        return count;
+    }
+
+    /** Reads {@code length} bytes of strict UTF-8, checking the length against the bytes left first. */
+    private static String text(final ByteBuffer payload, final int length, final CharsetDecoder utf8,
+        final String what) {
+        if (length < 0 || length > payload.remaining()) {
+            throw new IllegalArgumentException(what + " length " + length + " exceeds the " + payload.remaining()
+                + " bytes left in the payload");
+        }
+        final ByteBuffer bytes = payload.slice().limit(length);
+        payload.position(payload.position() + length);
+        try {
+            return utf8.decode(bytes).toString();
+        } catch (final CharacterCodingException e) {
+            throw new IllegalArgumentException(what + " of " + length + " bytes is not valid UTF-8");
         }
     }
 

@@ -249,6 +249,30 @@ class NpyHeaderTest {
     }
 
     @Test
+    void shouldRejectAHeaderLengthTheFileDoesNotBackWithoutAllocatingIt() throws IOException {
+        // A 100-byte v2.0 file whose u32 HEADER_LEN claims 4 GiB, then just under the 1 MiB plausibility cap.
+        for (final long claimed : new long[] {0xFFFF_FFF0L, (1 << 20) - NpyHeader.V2_TEXT_OFFSET}) {
+            final ByteBuffer bytes = ByteBuffer.allocate(100).order(ByteOrder.LITTLE_ENDIAN);
+            bytes.put(NpyHeader.encodePadded(DType.F32, Shape.of(2), 128).array(), 0, NpyHeader.HEADER_LENGTH_OFFSET);
+            bytes.put(NpyHeader.MAJOR_VERSION_OFFSET, (byte) 2).putInt(NpyHeader.HEADER_LENGTH_OFFSET, (int) claimed);
+            final Path file = dir.resolve("claims-" + claimed + ".npy");
+            Files.write(file, bytes.array());
+            assertThrows(CorruptFileException.class, () -> read(file)); // warm: classes and message formatting
+            final com.sun.management.ThreadMXBean threads =
+                (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+            final long before = threads.getCurrentThreadAllocatedBytes();
+            final CorruptFileException read = assertThrows(CorruptFileException.class, () -> read(file));
+            final CorruptFileException parsed =
+                assertThrows(CorruptFileException.class, () -> NpyHeader.parse(bytes.duplicate().clear(), "p.npy"));
+            final long allocated = threads.getCurrentThreadAllocatedBytes() - before;
+            assertTrue(allocated < 64 << 10, "rejecting a 100-byte file claiming HEADER_LEN " + claimed
+                + " allocated " + allocated + " bytes");
+            assertTrue(read.getMessage().contains(String.valueOf(claimed)), read.getMessage());
+            assertTrue(parsed.getMessage().contains(String.valueOf(claimed)), parsed.getMessage());
+        }
+    }
+
+    @Test
     void shouldRejectTooNewVersion() {
         final ByteBuffer header = NpyHeader.encodePadded(DType.F32, Shape.of(2), 128);
         header.put(NpyHeader.MAJOR_VERSION_OFFSET, (byte) 9);
