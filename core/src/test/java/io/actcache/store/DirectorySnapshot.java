@@ -11,11 +11,16 @@ import java.util.zip.CRC32C;
  * Test helper: a text listing of every file in a directory with its size and CRC32C, to assert that an
  * operation left a store byte-for-byte unchanged.
  */
-final class DirectorySnapshot {
+public final class DirectorySnapshot {
     private DirectorySnapshot() {
     }
 
-    static String of(final Path dir) throws IOException {
+    /**
+     * @param dir a directory.
+     * @return one line per regular file below it: relative path, size, CRC32C; sorted.
+     * @throws IOException when listing or reading fails.
+     */
+    public static String of(final Path dir) throws IOException {
         try (Stream<Path> files = Files.walk(dir)) {
             return files.filter(Files::isRegularFile).sorted().map(file -> {
                 try {

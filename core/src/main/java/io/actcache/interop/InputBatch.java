@@ -1,0 +1,214 @@
+package io.actcache.interop;
+
+import io.actcache.ActCacheException;
+import io.actcache.BadFileFormatException;
+import io.actcache.InvalidKeyException;
+import io.actcache.KeyNotFoundException;
+import io.actcache.cache.ActivationCache;
+import io.actcache.format.NpyFile;
+import io.actcache.format.SafetensorsFile;
+import io.actcache.store.ActivationStore;
+import io.actcache.tensor.TensorView;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.LongConsumer;
+import java.util.regex.Pattern;
+
+/**
+ * One input opened as one batch: a heap {@link ActivationCache} whose values are views over the input's mapped
+ * files (nothing is copied until the merge writes them), with the input's metadata. Inputs: a safetensors file (its
+ * tensors), a loose NPY file (one key, named by the file's stem), or an NPY export directory (every key its index
+ * lists). Closing unmaps the files. One thread only.
+ */
+final class InputBatch implements AutoCloseable {
+    private static final int LISTED_NAMES = 10;
+
+    private final Path source;
+    private final ActivationCache cache = ActivationCache.onHeap();
+    private final List<AutoCloseable> files = new ArrayList<>();
+    private final Map<String, String> metadata = new LinkedHashMap<>();
+    private long bytes;
+    private long tensors;
+
+    private InputBatch(final Path source) {
+        this.source = source;
+    }
+
+    /**
+     * @param source    a {@code .safetensors} file, a {@code .npy} file, or an NPY export directory.
+     * @param keys      the pattern tensor names must match entirely, or null for all.
+     * @param bytesRead receives counts of tensor bytes as the merge reads them.
+     * @return the open batch.
+     * @throws BadFileFormatException naming the file (and tensor) for a malformed input.
+     * @throws InvalidKeyException    naming the file when a tensor or metadata name is not a valid key.
+     * @throws KeyNotFoundException   naming the file when the pattern matches none of its tensors.
+     */
+    static InputBatch open(final Path source, final Pattern keys, final LongConsumer bytesRead) {
+        final InputBatch batch = new InputBatch(source);
+        try {
+            final List<String> names = new ArrayList<>();
+            if (NpyExportIndex.isExport(source)) {
+                batch.readExport(keys, bytesRead, names);
+            } else if (source.getFileName().toString().endsWith(".npy")) {
+                final NpyFile file = batch.track(NpyFile.open(source, bytesRead));
+                final String stem = source.getFileName().toString();
+                final String key = ExportFileNames.decode(stem.substring(0, stem.length() - ".npy".length()));
+                names.add(key);
+                if (matches(keys, key)) {
+                    batch.put(key, file.tensor());
+                }
+            } else {
+                final SafetensorsFile file = batch.track(SafetensorsFile.open(source, bytesRead));
+                names.addAll(file.names());
+                file.tensors().forEach((name, view) -> {
+                    if (matches(keys, name)) {
+                        batch.put(name, view);
+                    }
+                });
+                file.metadata().forEach(batch::putMetadata);
+            }
+            if (keys != null && batch.tensors == 0 && !names.isEmpty()) {
+                throw new KeyNotFoundException(source + ": no tensor name matches the key pattern '" + keys.pattern()
+                    + "'; the file holds " + names.subList(0, Math.min(LISTED_NAMES, names.size()))
+                    + (names.size() > LISTED_NAMES ? " and " + (names.size() - LISTED_NAMES) + " more" : ""));
+            }
+            return batch;
+        } catch (final RuntimeException e) {
+            batch.closeQuietly(e);
+            throw e;
+        }
+    }
+
+    /** @return the input, which names this batch in messages. */
+    Path source() {
+        return source;
+    }
+
+    /** @return the batch's values (views over the input). */
+    ActivationCache cache() {
+        return cache;
+    }
+
+    /** @return the input's metadata, in its order. */
+    Map<String, String> metadata() {
+        return metadata;
+    }
+
+    /** @return tensor bytes in the batch. */
+    long bytes() {
+        return bytes;
+    }
+
+    /** @return tensors in the batch (a list key counts each item). */
+    long tensors() {
+        return tensors;
+    }
+
+    /** Unmaps the input's files. */
+    @Override
+    public void close() {
+        ActCacheException failure = null;
+        for (final AutoCloseable file : files) {
+            try {
+                file.close();
+            } catch (final Exception e) {
+                if (failure == null) {
+                    failure = new ActCacheException(source + ": closing failed: " + e, e);
+                } else {
+                    failure.addSuppressed(e);
+                }
+            }
+        }
+        files.clear();
+        cache.close();
+        if (failure != null) {
+            throw failure;
+        }
+    }
+
+    private void readExport(final Pattern keys, final LongConsumer bytesRead, final List<String> names) {
+        final Path dir = source.toAbsolutePath().normalize();
+        final Map.Entry<Map<String, String>, List<NpyExportIndex.Entry>> index = NpyExportIndex.read(dir);
+        final Path indexFile = dir.resolve(NpyExportIndex.FILE_NAME);
+        for (final NpyExportIndex.Entry entry : index.getValue()) {
+            names.add(entry.key());
+            if (!matches(keys, entry.key())) {
+                continue;
+            }
+            final List<TensorView> items = new ArrayList<>();
+            for (final String name : entry.files()) {
+                final TensorView view = track(NpyFile.open(dir.resolve(name), bytesRead)).tensor();
+                if (view.dtype() != entry.dtype() || !entry.list() && !view.shape().equals(entry.shape())) {
+                    throw new BadFileFormatException(indexFile + ": key '" + entry.key() + "' is listed as "
+                        + entry.dtype() + (entry.list() ? "" : " " + entry.shape()) + ", but " + dir.resolve(name)
+                        + " holds " + view.dtype() + " " + view.shape());
+                }
+                items.add(view);
+            }
+            if (entry.list()) {
+                putList(entry.key(), items);
+            } else {
+                put(entry.key(), items.get(0));
+            }
+        }
+        index.getKey().forEach(this::putMetadata);
+    }
+
+    private void put(final String key, final TensorView view) {
+        try {
+            cache.put(key, view);
+        } catch (final InvalidKeyException e) {
+            throw new InvalidKeyException(source + ": tensor name is not a valid key: " + e.getMessage(), e);
+        }
+        bytes += view.byteSize();
+        tensors++;
+    }
+
+    private void putList(final String key, final List<TensorView> items) {
+        try {
+            cache.putList(key, items);
+        } catch (final InvalidKeyException e) {
+            throw new InvalidKeyException(source + ": key is not valid: " + e.getMessage(), e);
+        }
+        for (final TensorView item : items) {
+            bytes += item.byteSize();
+            tensors++;
+        }
+    }
+
+    private void putMetadata(final String name, final String value) {
+        final int length = value.getBytes(StandardCharsets.UTF_8).length;
+        if (length > ActivationStore.MAX_METADATA_VALUE_BYTES) {
+            throw new BadFileFormatException(source + ": metadata '" + name + "' is " + length + " UTF-8 bytes, above "
+                + "the store's limit of " + ActivationStore.MAX_METADATA_VALUE_BYTES);
+        }
+        try {
+            cache.putMetadata(name, value);
+        } catch (final InvalidKeyException e) {
+            throw new InvalidKeyException(source + ": metadata name is not valid: " + e.getMessage(), e);
+        }
+        metadata.put(name, value);
+    }
+
+    private <T extends AutoCloseable> T track(final T file) {
+        files.add(file);
+        return file;
+    }
+
+    private void closeQuietly(final RuntimeException primary) {
+        try {
+            close();
+        } catch (final RuntimeException e) {
+            primary.addSuppressed(e);
+        }
+    }
+
+    private static boolean matches(final Pattern keys, final String name) {
+        return keys == null || keys.matcher(name).matches();
+    }
+}
