@@ -54,7 +54,7 @@ final class InputBatch implements AutoCloseable {
             final List<String> names = new ArrayList<>();
             if (NpyExportIndex.isExport(source)) {
                 batch.readExport(keys, bytesRead, names);
-            } else if (source.getFileName().toString().endsWith(".npy")) {
+            } else if (source.getFileName().toString().toLowerCase(java.util.Locale.ROOT).endsWith(".npy")) {
                 final NpyFile file = batch.track(NpyFile.open(source, bytesRead));
                 final String stem = source.getFileName().toString();
                 final String key = ExportFileNames.decode(stem.substring(0, stem.length() - ".npy".length()));
