@@ -59,6 +59,8 @@ public final class Main implements Runnable {
         SUBCOMMANDS.put("info", InfoCommand::new);
         SUBCOMMANDS.put("ls", LsCommand::new);
         SUBCOMMANDS.put("path", PathCommand::new);
+        SUBCOMMANDS.put("import", ImportCommand::new);
+        SUBCOMMANDS.put("export", ExportCommand::new);
         SUBCOMMANDS.put("merge", MergeCommand::new);
         SUBCOMMANDS.put("verify", VerifyCommand::new);
         SUBCOMMANDS.put("compact", CompactCommand::new);

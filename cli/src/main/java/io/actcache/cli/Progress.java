@@ -46,6 +46,22 @@ final class Progress implements AutoCloseable {
     }
 
     /**
+     * @return a listener for the library's progress reports ({@code done} of {@code total} bytes) that moves this
+     *     bar, or ignores them when no bar is drawn.
+     */
+    io.actcache.interop.ProgressListener listener() {
+        if (bar == null) {
+            return io.actcache.interop.ProgressListener.NONE;
+        }
+        return (done, total) -> {
+            if (bar.getMax() != total) {
+                bar.maxHint(total);
+            }
+            bar.stepTo(done);
+        };
+    }
+
+    /**
      * Moves the bar from a counter sampled in the background, for work that reports no steps of its own (one
      * store commit of many keys, say). Close the poll when the work is done.
      *

@@ -29,7 +29,8 @@ import java.util.stream.Stream;
  *
  * <p>Inputs: a {@code .safetensors} file (one batch of its tensors); a {@code .npy} file (one batch of one key, the
  * file's stem); a directory holding an NPY export ({@code actcache-export.json}: one batch of every key it lists);
- * any other directory, expanded into its {@code .safetensors} and {@code .npy} files in natural order
+ * a directory holding a sharded safetensors checkpoint (a {@code *.safetensors.index.json}: one batch of every
+ * shard's tensors); any other directory, expanded into its {@code .safetensors} and {@code .npy} files in natural order
  * ({@code batch_2} before {@code batch_10}; not recursively; names starting with a dot are skipped).
  *
  * <p>All or nothing: every file's header is read and checked first, the batches' keys are checked against the
@@ -109,7 +110,8 @@ public final class CacheImporter {
             if (!Files.exists(input)) {
                 throw new InputNotFoundException(input + ": no such file or directory");
             }
-            if (Files.isDirectory(input) && !NpyExportIndex.isExport(input)) {
+            final boolean oneBatch = NpyExportIndex.isExport(input) || ShardIndex.indexOf(input) != null;
+            if (Files.isDirectory(input) && !oneBatch) {
                 final List<Path> found = listDirectory(input);
                 if (found.isEmpty()) {
                     throw new InputNotFoundException(input + ": the directory holds no .safetensors or .npy file");

@@ -17,16 +17,20 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.LongConsumer;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
  * One input opened as one batch: a heap {@link ActivationCache} whose values are views over the input's mapped
  * files (nothing is copied until the merge writes them), with the input's metadata. Inputs: a safetensors file (its
- * tensors), a loose NPY file (one key, named by the file's stem), or an NPY export directory (every key its index
- * lists). Closing unmaps the files. One thread only.
+ * tensors, {@code key[i]} items folded back into list keys), a sharded safetensors checkpoint (a directory with a
+ * {@code *.safetensors.index.json}), a loose NPY file (one key, named by the file's stem), or an NPY export directory
+ * (every key its index lists). Closing unmaps the files. One thread only.
  */
 final class InputBatch implements AutoCloseable {
     private static final int LISTED_NAMES = 10;
+    /** A LIST key's item as an export names it: {@code key[3]}, no leading zeros. */
+    private static final Pattern LIST_ITEM = Pattern.compile("(.+)\\[(0|[1-9][0-9]*)\\]");
 
     private final Path source;
     private final ActivationCache cache = ActivationCache.onHeap();
@@ -62,14 +66,12 @@ final class InputBatch implements AutoCloseable {
                 if (matches(keys, key)) {
                     batch.put(key, file.tensor());
                 }
+            } else if (ShardIndex.indexOf(source) != null) {
+                batch.readShards(ShardIndex.indexOf(source), keys, bytesRead, names);
             } else {
                 final SafetensorsFile file = batch.track(SafetensorsFile.open(source, bytesRead));
                 names.addAll(file.names());
-                file.tensors().forEach((name, view) -> {
-                    if (matches(keys, name)) {
-                        batch.put(name, view);
-                    }
-                });
+                batch.putTensors(file.tensors(), keys);
                 file.metadata().forEach(batch::putMetadata);
             }
             if (keys != null && batch.tensors == 0 && !names.isEmpty()) {
@@ -157,6 +159,75 @@ final class InputBatch implements AutoCloseable {
             }
         }
         index.getKey().forEach(this::putMetadata);
+    }
+
+    /** Reads a sharded checkpoint as one batch: every shard its weight map names, checked against it. */
+    private void readShards(final Path index, final Pattern keys, final LongConsumer bytesRead,
+        final List<String> names) {
+        final Map<String, Path> weightMap = ShardIndex.weightMap(index);
+        final Map<String, TensorView> tensors = new LinkedHashMap<>();
+        boolean first = true;
+        for (final Path shard : ShardIndex.shards(weightMap)) {
+            final SafetensorsFile file = track(SafetensorsFile.open(shard, bytesRead));
+            for (final Map.Entry<String, TensorView> tensor : file.tensors().entrySet()) {
+                if (!shard.equals(weightMap.get(tensor.getKey()))) {
+                    throw new BadFileFormatException(shard + ": tensor '" + tensor.getKey() + "' is not mapped to "
+                        + "this shard by " + index + " (it says " + weightMap.get(tensor.getKey()) + ")");
+                }
+                tensors.put(tensor.getKey(), tensor.getValue());
+            }
+            if (first) {
+                file.metadata().forEach(this::putMetadata);
+                first = false;
+            }
+        }
+        for (final String name : weightMap.keySet()) {
+            if (!tensors.containsKey(name)) {
+                throw new BadFileFormatException(index + ": tensor '" + name + "' is mapped to "
+                    + weightMap.get(name) + ", which does not hold it");
+            }
+        }
+        names.addAll(tensors.keySet());
+        putTensors(tensors, keys);
+    }
+
+    /**
+     * Puts a safetensors file's tensors; names {@code base[0]}, {@code base[1]}, ... (as {@link CacheExporter} writes a
+     * LIST key) become the list key {@code base} again when the indices run from 0 without gaps and no tensor is
+     * named {@code base} itself.
+     */
+    private void putTensors(final Map<String, TensorView> tensors, final Pattern keys) {
+        final Map<String, List<TensorView>> lists = listItems(tensors);
+        final java.util.Set<String> folded = new java.util.HashSet<>();
+        for (final Map.Entry<String, TensorView> tensor : tensors.entrySet()) {
+            final Matcher item = LIST_ITEM.matcher(tensor.getKey());
+            final String base = item.matches() && lists.containsKey(item.group(1)) ? item.group(1) : null;
+            if (base == null) {
+                if (matches(keys, tensor.getKey())) {
+                    put(tensor.getKey(), tensor.getValue());
+                }
+            } else if (folded.add(base) && matches(keys, base)) {
+                putList(base, lists.get(base));
+            }
+        }
+    }
+
+    private static Map<String, List<TensorView>> listItems(final Map<String, TensorView> tensors) {
+        final Map<String, java.util.TreeMap<Integer, TensorView>> candidates = new LinkedHashMap<>();
+        for (final Map.Entry<String, TensorView> tensor : tensors.entrySet()) {
+            final Matcher item = LIST_ITEM.matcher(tensor.getKey());
+            if (item.matches() && item.group(2).length() < 10 && !tensors.containsKey(item.group(1))) {
+                candidates.computeIfAbsent(item.group(1), base -> new java.util.TreeMap<>())
+                    .put(Integer.parseInt(item.group(2)), tensor.getValue());
+            }
+        }
+        final Map<String, List<TensorView>> lists = new LinkedHashMap<>();
+        candidates.forEach((base, items) -> {
+            if (items.firstKey() == 0 && items.lastKey() == items.size() - 1) {
+                lists.put(base, new ArrayList<>(items.values()));
+            }
+        });
+        return lists;
     }
 
     private void put(final String key, final TensorView view) {
