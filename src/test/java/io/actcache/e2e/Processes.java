@@ -104,6 +104,56 @@ final class Processes {
     }
 
     /**
+     * A python3 that imports numpy and the real safetensors package: a virtual environment under
+     * {@code src/target/pyenv} (seeing the system's numpy) with safetensors installed offline from the machine's
+     * wheel folder ({@code ACTCACHE_WHEELS}, else {@code /opt/pypi/files}, else wherever a
+     * {@code safetensors-*.whl} is found). Made once per build; fails, saying what is missing, when it cannot be.
+     *
+     * @return the environment's python3.
+     */
+    static synchronized Path pythonWithSafetensors() {
+        requireNumpy();
+        final Path env = home().resolve("src/target/pyenv");
+        final Path python = env.resolve("bin/python3");
+        if (Files.isExecutable(python)
+            && run(List.of(python.toString(), "-c", "import safetensors.numpy")).code() == 0) {
+            return python;
+        }
+        final Path wheels = wheelFolder();
+        final Result venv = run(List.of("python3", "-m", "venv", "--system-site-packages", env.toString()));
+        assertTrue(venv.code() == 0, "cannot make a python virtual environment (python3 -m venv): " + venv.describe());
+        final Result pip = run(List.of(python.toString(), "-m", "pip", "install", "--quiet", "--no-index",
+            "--find-links", wheels.toString(), "safetensors"));
+        assertTrue(pip.code() == 0, "cannot install safetensors from " + wheels + ": " + pip.describe());
+        return python;
+    }
+
+    private static Path wheelFolder() {
+        final String configured = System.getenv("ACTCACHE_WHEELS");
+        if (configured != null && !configured.isBlank()) {
+            return Path.of(configured);
+        }
+        final Path usual = Path.of("/opt/pypi/files");
+        if (hasSafetensorsWheel(usual)) {
+            return usual;
+        }
+        final Result find = run(List.of("bash", "-c",
+            "find / -xdev -name 'safetensors-*.whl' -print -quit 2>/dev/null"));
+        final String found = find.out().strip();
+        assertTrue(!found.isEmpty(), "this interop check needs the safetensors Python package; no "
+            + "safetensors-*.whl wheel was found on this machine: set ACTCACHE_WHEELS to a folder holding one");
+        return Path.of(found).getParent();
+    }
+
+    private static boolean hasSafetensorsWheel(final Path dir) {
+        try (java.util.stream.Stream<Path> files = Files.list(dir)) {
+            return files.anyMatch(file -> file.getFileName().toString().startsWith("safetensors-"));
+        } catch (final java.io.IOException e) {
+            return false;
+        }
+    }
+
+    /**
      * What a child process did.
      *
      * @param command the command line.
