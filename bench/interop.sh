@@ -33,6 +33,10 @@ bytes=$(du -sb "$work/dumps" | cut -f1)
 cache_state=$(drop_caches)
 start=$(date +%s.%N); dd if=/dev/zero of="$work/dd" bs=64M count=$(( bytes / 67108864 )) conv=fdatasync status=none
 dd_s=$(seconds "$start"); dd_bytes=$(stat -c %s "$work/dd"); rm -f "$work/dd"
+# The same bytes read cold from the batch files and written to one file: the disk work an import does.
+drop_caches >/dev/null
+start=$(date +%s.%N); cat "$work"/dumps/* | dd of="$work/copy" bs=64M iflag=fullblock conv=fdatasync status=none
+copy_s=$(seconds "$start"); rm -f "$work/copy"
 
 export ACTCACHE_JAVA_OPTS="-Xmx256m"
 "$root/bin/actcache" create "$work/store" >/dev/null
@@ -48,11 +52,12 @@ export_s=$(seconds "$start")
 import_rss=$(tail -1 "$work/import.rss"); export_rss=$(tail -1 "$work/export.rss")
 
 awk -v b="$bytes" -v db="$dd_bytes" -v d="$dd_s" -v i="$import_s" -v e="$export_s" -v n="$batches" -v c="$cache_state" \
-    -v ir="$import_rss" -v er="$export_rss" 'BEGIN {
-  dd = db / d / 1e9; im = b / i / 1e9; ex = b / e / 1e9
+    -v ir="$import_rss" -v er="$export_rss" -v cp="$copy_s" 'BEGIN {
+  dd = db / d / 1e9; im = b / i / 1e9; ex = b / e / 1e9; co = b / cp / 1e9
   printf "| %d batch files, %.2f GB, -Xmx256m, page cache %s before each step | GB/s | of dd | peak RSS |\n", n, b / 1e9, c
   printf "|---|---:|---:|---:|\n"
   printf "| dd if=/dev/zero bs=64M conv=fdatasync (baseline) | %.2f | 1.00 | |\n", dd
+  printf "| cat batch files, cold, into dd conv=fdatasync (read + write, as import does) | %.2f | %.2f | |\n", co, co / dd
   printf "| actcache import (FSYNC store) | %.2f | %.2f | %d MiB |\n", im, im / dd, ir / 1024
   printf "| actcache export --format safetensors --shard-size 2GB | %.2f | %.2f | %d MiB |\n", ex, ex / dd, er / 1024
 }'

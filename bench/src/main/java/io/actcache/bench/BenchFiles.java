@@ -29,6 +29,31 @@ public final class BenchFiles {
     }
 
     /**
+     * @param prefix  name prefix.
+     * @param storage {@value #DISK} for {@code java.io.tmpdir}, {@value #MEMORY} for {@code /dev/shm} (tmpfs: the
+     *                same code paths with no device behind them, to separate our costs from the disk's).
+     * @return a new empty directory there.
+     */
+    public static Path newDirectory(final String prefix, final String storage) {
+        if (DISK.equals(storage)) {
+            return newDirectory(prefix);
+        }
+        if (!MEMORY.equals(storage)) {
+            throw new IllegalArgumentException("storage must be " + DISK + " or " + MEMORY + ", not " + storage);
+        }
+        try {
+            return Files.createTempDirectory(Path.of("/dev/shm"), prefix);
+        } catch (final IOException e) {
+            throw new UncheckedIOException("cannot create a scratch directory under /dev/shm: " + e, e);
+        }
+    }
+
+    /** Storage parameter value: files under {@code java.io.tmpdir}. */
+    public static final String DISK = "disk";
+    /** Storage parameter value: files under {@code /dev/shm}. */
+    public static final String MEMORY = "memory";
+
+    /**
      * Checks free space before a benchmark writes a large store.
      *
      * @param dir   where the data goes.

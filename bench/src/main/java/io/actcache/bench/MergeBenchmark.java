@@ -45,7 +45,9 @@ import java.util.concurrent.TimeUnit;
  * seconds per invocation; {@link Report} divides by the bytes merged for ns per byte and compares contenders at
  * equal {@code batches}.
  *
- * <p>The store uses durability {@code PROCESS}: every commit survives a killed JVM, without forcing to disk,
+ * <p>The store and the raw files are written to disk and to {@code /dev/shm} ({@code storage}): past the kernel's
+ * dirty-page limit a disk run is bound by writeback, which hides whether our cost per batch stays flat; tmpfs shows
+ * our own cost. The store uses durability {@code PROCESS}: every commit survives a killed JVM, without forcing to disk,
  * which none of the in-memory contenders nor the raw baseline do either. The heap needs room for the largest
  * merge (4.8 GB at 128 batches) twice over, hence the fork's heap.
  */
@@ -120,6 +122,9 @@ public class MergeBenchmark {
     /** Ours: a new store-backed cache. */
     @State(Scope.Thread)
     public static class StoreTarget {
+        /** Where the store lives: {@code disk} (java.io.tmpdir) or {@code memory} (/dev/shm). */
+        @Param({BenchFiles.DISK, BenchFiles.MEMORY})
+        public String storage;
         Path dir;
         ActivationStore store;
         ActivationCache cache;
@@ -127,7 +132,7 @@ public class MergeBenchmark {
         /** Creates the store. */
         @Setup(Level.Iteration)
         public void create() {
-            dir = BenchFiles.newDirectory("actcache-bench-merge-");
+            dir = BenchFiles.newDirectory("actcache-bench-merge-", storage);
             store = ActivationStore.create(dir.resolve("store"),
                 StoreOptions.builder().durability(Durability.PROCESS).build());
             cache = ActivationCache.over(store);
@@ -145,6 +150,9 @@ public class MergeBenchmark {
     /** Baseline: one fresh empty file per key, appended to with positional channel writes. */
     @State(Scope.Thread)
     public static class RawFiles {
+        /** Where the files live, as for {@link StoreTarget#storage}. */
+        @Param({BenchFiles.DISK, BenchFiles.MEMORY})
+        public String storage;
         Path dir;
         List<FileChannel> channels;
         long[] positions;
@@ -156,7 +164,7 @@ public class MergeBenchmark {
          */
         @Setup(Level.Iteration)
         public void create() throws IOException {
-            dir = BenchFiles.newDirectory("actcache-bench-merge-raw-");
+            dir = BenchFiles.newDirectory("actcache-bench-merge-raw-", storage);
             channels = new ArrayList<>();
             for (int key = 0; key <= LAYERS; key++) {
                 channels.add(FileChannel.open(dir.resolve("key" + key), StandardOpenOption.CREATE_NEW,

@@ -211,7 +211,8 @@ public final class Report {
             Row best = null;
             double bestSample = Double.MAX_VALUE;
             for (final Row row : rows) {
-                if (others.contains(row.name()) && row.params().equals(ours.params())) {
+                // A baseline matches when ours shares each of its parameters (ours may have more, e.g. storage).
+                if (others.contains(row.name()) && ours.params().entrySet().containsAll(row.params().entrySet())) {
                     if (best == null || row.timeIn(ours) < best.timeIn(ours)) {
                         best = row;
                     }
