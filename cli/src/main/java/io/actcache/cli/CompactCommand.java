@@ -7,7 +7,6 @@ import io.actcache.store.CompactionReport;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
@@ -74,20 +73,10 @@ final class CompactCommand implements Callable<Integer> {
     Path dir;
 
     @ArgGroup(exclusive = true)
-    Output output = new Output();
+    OutputOptions output = new OutputOptions();
 
     @Spec
     CommandSpec spec;
-
-    /** How the result is printed: a summary (default), JSON, or nothing. */
-    static final class Output {
-        @Option(names = "--json", description = "Print one JSON object (exact numbers) instead of a summary.")
-        boolean json;
-
-        @Option(names = {"-q", "--quiet"}, description = "Print nothing on success; failures still print one "
-            + "line on stderr and set the exit status.")
-        boolean quiet;
-    }
 
     @Override
     public Integer call() throws IOException {

@@ -82,19 +82,10 @@ final class ExportCommand implements Callable<Integer> {
     boolean force;
 
     @ArgGroup(exclusive = true)
-    Output output = new Output();
+    OutputOptions output = new OutputOptions();
 
     @Spec
     CommandSpec spec;
-
-    /** How the result is printed: a summary (default), JSON, or nothing. */
-    static final class Output {
-        @Option(names = "--json", description = "Print one JSON object (exact numbers) instead of a summary.")
-        boolean json;
-
-        @Option(names = {"-q", "--quiet"}, description = "Print nothing on success; no progress bar.")
-        boolean quiet;
-    }
 
     @Override
     public Integer call() throws IOException {
@@ -103,7 +94,7 @@ final class ExportCommand implements Callable<Integer> {
         final long started = System.nanoTime();
         final ExportReport report;
         try (ActivationStore reader = ActivationStore.openReadOnly(store);
-             Progress progress = Progress.start("export", reader.bytesStored(), output.quiet || output.json)) {
+             Progress progress = Progress.start("export", reader.bytesStored(), output.silent())) {
             final ExportOptions.Builder options = ExportOptions.builder().shardSize(Bytes.parse(shardSize))
                 .force(force).progress(progress.listener());
             if (keys != null) {

@@ -73,19 +73,10 @@ final class ImportCommand implements Callable<Integer> {
     String keys;
 
     @ArgGroup(exclusive = true)
-    Output output = new Output();
+    OutputOptions output = new OutputOptions();
 
     @Spec
     CommandSpec spec;
-
-    /** How the result is printed: a summary (default), JSON, or nothing. */
-    static final class Output {
-        @Option(names = "--json", description = "Print one JSON object (exact numbers) instead of a summary.")
-        boolean json;
-
-        @Option(names = {"-q", "--quiet"}, description = "Print nothing on success; no progress bar.")
-        boolean quiet;
-    }
 
     @Override
     public Integer call() throws IOException {
@@ -95,7 +86,7 @@ final class ImportCommand implements Callable<Integer> {
         final long epoch;
         try (ActivationStore writer = ActivationStore.open(store);
              ActivationCache cache = ActivationCache.over(writer);
-             Progress progress = Progress.start("import", 0, output.quiet || output.json)) {
+             Progress progress = Progress.start("import", 0, output.silent())) {
             final ImportOptions.Builder options = ImportOptions.builder().progress(progress.listener());
             if (keys != null) {
                 options.keys(KeyPatterns.compile(keys, true));

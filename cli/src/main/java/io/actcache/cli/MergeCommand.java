@@ -8,7 +8,6 @@ import io.actcache.store.StoreOptions;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
@@ -60,19 +59,10 @@ final class MergeCommand implements Callable<Integer> {
     List<Path> sources;
 
     @ArgGroup(exclusive = true)
-    Output output = new Output();
+    OutputOptions output = new OutputOptions();
 
     @Spec
     CommandSpec spec;
-
-    /** How the result is printed: a summary (default), JSON, or nothing. */
-    static final class Output {
-        @Option(names = "--json", description = "Print one JSON object (exact numbers) instead of a summary.")
-        boolean json;
-
-        @Option(names = {"-q", "--quiet"}, description = "Print nothing on success; no progress bar.")
-        boolean quiet;
-    }
 
     @Override
     public Integer call() throws IOException {
@@ -97,7 +87,7 @@ final class MergeCommand implements Callable<Integer> {
             }
             try (ActivationStore store = created ? ActivationStore.create(target, StoreOptions.defaults()) : ActivationStore.open(target);
                  ActivationCache cache = ActivationCache.over(store);
-                 Progress progress = Progress.start("merge", total, output.quiet || output.json)) {
+                 Progress progress = Progress.start("merge", total, output.silent())) {
                 final long before = store.bytesWritten();
                 final Map<String, String> metadata = new TreeMap<>();
                 try (DeferredMerge merge = cache.deferred();

@@ -6,7 +6,6 @@ import io.actcache.store.ColumnDescriptor;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
@@ -50,19 +49,10 @@ final class VerifyCommand implements Callable<Integer> {
     Path dir;
 
     @ArgGroup(exclusive = true)
-    Output output = new Output();
+    OutputOptions output = new OutputOptions();
 
     @Spec
     CommandSpec spec;
-
-    /** How the result is printed: a summary (default), JSON, or nothing. */
-    static final class Output {
-        @Option(names = "--json", description = "Print one JSON object (exact numbers) instead of a summary.")
-        boolean json;
-
-        @Option(names = {"-q", "--quiet"}, description = "Print nothing but failures; no progress bar.")
-        boolean quiet;
-    }
 
     @Override
     public Integer call() throws IOException {
@@ -75,7 +65,7 @@ final class VerifyCommand implements Callable<Integer> {
             final Map<String, ColumnDescriptor> columns = reader.descriptors();
             keys = columns.size();
             final long total = columns.values().stream().mapToLong(ColumnDescriptor::byteSize).sum();
-            try (Progress progress = Progress.start("verify", total, output.quiet || output.json)) {
+            try (Progress progress = Progress.start("verify", total, output.silent())) {
                 for (final Map.Entry<String, ColumnDescriptor> entry : columns.entrySet()) {
                     try {
                         checked += reader.verify(entry.getKey());

@@ -11,11 +11,8 @@ import io.actcache.tensor.Shape;
 import io.actcache.tensor.Tensor;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -28,7 +25,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** {@code actcache compact} on real stores: output, exit codes, and what it leaves on disk. */
 class CompactCommandTest {
-    private static final boolean DEBUG_ENV = System.getenv(ExitCodes.DEBUG_ENV) != null;
+    private static final boolean DEBUG_ENV = CliRun.DEBUG_ENV;
     /** Orphans of a failed commit: column files no key references, with their sizes. */
     private static final List<String> ORPHANS = List.of("9001.npy", "9001.crc");
     private static final int[] ORPHAN_SIZES = {5000, 68};
@@ -39,22 +36,22 @@ class CompactCommandTest {
     @Test
     void shouldDeleteOrphansAndPrintASummary() throws IOException {
         final Path dir = storeWithOrphans();
-        final Run run = execute("compact", dir.toString());
-        assertEquals(ExitCodes.OK, run.code, run.err);
-        assertTrue(run.out.startsWith("store       " + dir.toAbsolutePath().normalize() + "\n"), run.out);
-        assertTrue(run.out.contains("\ndeleted     2 files, 5068 bytes (4.9 KiB)\n"), run.out);
-        assertTrue(run.out.contains("\ntrimmed     0 bytes (0 B)\n"), run.out);
-        assertTrue(run.out.matches("(?s).*\ndirectory   \\d+ bytes \\(.*\\) -> \\d+ bytes \\(.*\\)\n.*"), run.out);
-        assertTrue(run.out.matches("(?s).*\nreclaimed   \\d+ bytes \\(.*\\)\n"), run.out);
+        final CliRun run = execute("compact", dir.toString());
+        assertEquals(ExitCodes.OK, run.code(), run.err());
+        assertTrue(run.out().startsWith("store       " + dir.toAbsolutePath().normalize() + "\n"), run.out());
+        assertTrue(run.out().contains("\ndeleted     2 files, 5068 bytes (4.9 KiB)\n"), run.out());
+        assertTrue(run.out().contains("\ntrimmed     0 bytes (0 B)\n"), run.out());
+        assertTrue(run.out().matches("(?s).*\ndirectory   \\d+ bytes \\(.*\\) -> \\d+ bytes \\(.*\\)\n.*"), run.out());
+        assertTrue(run.out().matches("(?s).*\nreclaimed   \\d+ bytes \\(.*\\)\n"), run.out());
         assertOrphansGoneAndValuesKept(dir);
     }
 
     @Test
     void shouldPrintExactNumbersAsJson() throws IOException {
         final Path dir = storeWithOrphans();
-        final Run run = execute("compact", dir.toString(), "--json");
-        assertEquals(ExitCodes.OK, run.code, run.err);
-        final JsonNode json = new ObjectMapper().readTree(run.out);
+        final CliRun run = execute("compact", dir.toString(), "--json");
+        assertEquals(ExitCodes.OK, run.code(), run.err());
+        final JsonNode json = new ObjectMapper().readTree(run.out());
         assertEquals(2, json.get("filesDeleted").asInt());
         assertEquals(5068, json.get("bytesDeleted").asLong());
         assertEquals(0, json.get("bytesTrimmed").asLong());
@@ -69,26 +66,26 @@ class CompactCommandTest {
     @Test
     void shouldPrintNothingWhenQuiet() throws IOException {
         final Path dir = storeWithOrphans();
-        final Run run = execute("compact", "--quiet", dir.toString());
-        assertEquals(ExitCodes.OK, run.code, run.err);
-        assertEquals("", run.out);
+        final CliRun run = execute("compact", "--quiet", dir.toString());
+        assertEquals(ExitCodes.OK, run.code(), run.err());
+        assertEquals("", run.out());
         assertOrphansGoneAndValuesKept(dir);
     }
 
     @Test
     void shouldExitOneForUsageErrorsAndAMissingStore() {
-        final Run both = execute("compact", "--json", "--quiet", tmp.toString());
-        assertEquals(ExitCodes.USAGE, both.code);
-        assertTrue(both.firstErrLine().startsWith("actcache: ") && both.err.contains("mutually exclusive"), both.err);
-        assertEquals(ExitCodes.USAGE, execute("compact").code);
+        final CliRun both = execute("compact", "--json", "--quiet", tmp.toString());
+        assertEquals(ExitCodes.USAGE, both.code());
+        assertTrue(both.firstErrLine().startsWith("actcache: ") && both.err().contains("mutually exclusive"), both.err());
+        assertEquals(ExitCodes.USAGE, execute("compact").code());
 
         final Path missing = tmp.resolve("missing");
-        final Run run = execute("compact", missing.toString());
-        assertEquals(ExitCodes.USAGE, run.code);
+        final CliRun run = execute("compact", missing.toString());
+        assertEquals(ExitCodes.USAGE, run.code());
         assertTrue(run.firstErrLine().startsWith("actcache: ") && run.firstErrLine().contains(missing.toString()),
-            run.err);
+            run.err());
         if (!DEBUG_ENV) {
-            assertEquals(1, run.err.lines().count(), run.err);
+            assertEquals(1, run.err().lines().count(), run.err());
         }
         assertFalse(Files.exists(missing), "compact creates nothing");
     }
@@ -97,10 +94,10 @@ class CompactCommandTest {
     void shouldExitOneWhileAnotherWriterHoldsTheStore() throws IOException {
         final Path dir = storeWithOrphans();
         try (ActivationStore writer = ActivationStore.open(dir)) {
-            final Run run = execute("compact", dir.toString());
-            assertEquals(ExitCodes.USAGE, run.code);
+            final CliRun run = execute("compact", dir.toString());
+            assertEquals(ExitCodes.USAGE, run.code());
             assertTrue(run.firstErrLine().startsWith("actcache: ") && run.firstErrLine().contains(dir.toString()),
-                run.err);
+                run.err());
             assertTrue(writer.contains("a"));
         }
         assertTrue(Files.exists(dir.resolve(StoreFiles.COLUMNS).resolve(ORPHANS.get(0))), "nothing was deleted");
@@ -116,20 +113,20 @@ class CompactCommandTest {
         try (FileChannel channel = FileChannel.open(file, StandardOpenOption.WRITE)) {
             channel.truncate(channel.size() - 1);
         }
-        final Run run = execute("compact", dir.toString());
-        assertEquals(ExitCodes.CORRUPT, run.code, run.err);
+        final CliRun run = execute("compact", dir.toString());
+        assertEquals(ExitCodes.CORRUPT, run.code(), run.err());
         assertTrue(run.firstErrLine().startsWith("actcache: ") && run.firstErrLine().contains(file.toString()),
-            run.err);
+            run.err());
     }
 
     @Test
     void shouldShowManPageHelp() {
-        final Run help = execute("compact", "--help");
-        assertEquals(ExitCodes.OK, help.code);
-        assertTrue(help.out.contains("Usage: actcache compact"), help.out);
-        assertTrue(help.out.contains("--json") && help.out.contains("--quiet"), help.out);
-        assertTrue(help.out.contains("Exit status:"), help.out);
-        assertTrue(execute("--help").out.contains("compact"), "listed by the top-level usage");
+        final CliRun help = execute("compact", "--help");
+        assertEquals(ExitCodes.OK, help.code());
+        assertTrue(help.out().contains("Usage: actcache compact"), help.out());
+        assertTrue(help.out().contains("--json") && help.out().contains("--quiet"), help.out());
+        assertTrue(help.out().contains("Exit status:"), help.out());
+        assertTrue(execute("--help").out().contains("compact"), "listed by the top-level usage");
     }
 
     /** A store with keys a (F32) and b (I64) over three commits, closed, then two orphan column files. */
@@ -159,20 +156,7 @@ class CompactCommandTest {
         }
     }
 
-    private static Run execute(final String... args) {
-        final StringWriter out = new StringWriter();
-        final StringWriter err = new StringWriter();
-        final CommandLine commandLine = Main.commandLine(args);
-        commandLine.setOut(new PrintWriter(out, true));
-        commandLine.setErr(new PrintWriter(err, true));
-        final int code = commandLine.execute(args);
-        return new Run(code, out.toString(), err.toString());
-    }
-
-    /** Outcome of one in-process run. */
-    private record Run(int code, String out, String err) {
-        String firstErrLine() {
-            return err.lines().findFirst().orElse("");
-        }
+    private static CliRun execute(final String... args) {
+        return CliRun.execute(args);
     }
 }

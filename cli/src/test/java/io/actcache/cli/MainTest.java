@@ -14,11 +14,8 @@ import io.actcache.tensor.Shape;
 import io.actcache.tensor.Tensor;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -28,7 +25,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class MainTest {
-    private static final boolean DEBUG_ENV = System.getenv(ExitCodes.DEBUG_ENV) != null;
+    private static final boolean DEBUG_ENV = CliRun.DEBUG_ENV;
 
     @TempDir
     Path tmp;
@@ -48,76 +45,76 @@ class MainTest {
     @Test
     void shouldExitOneWithOneLineNamingAMissingStore() {
         final Path missing = tmp.resolve("missing");
-        final Run run = execute("info", missing.toString());
-        assertEquals(ExitCodes.USAGE, run.code);
-        assertTrue(run.err.startsWith("actcache: "), run.err);
-        assertTrue(run.firstErrLine().contains(missing.toString()), run.err);
+        final CliRun run = execute("info", missing.toString());
+        assertEquals(ExitCodes.USAGE, run.code());
+        assertTrue(run.err().startsWith("actcache: "), run.err());
+        assertTrue(run.firstErrLine().contains(missing.toString()), run.err());
         if (!DEBUG_ENV) {
-            assertEquals(1, run.err.lines().count(), run.err);
+            assertEquals(1, run.err().lines().count(), run.err());
         }
-        assertEquals("", run.out);
+        assertEquals("", run.out());
     }
 
     @Test
     void shouldExitTwoForADamagedStoreAndTraceOnlyWhenVerbose() throws IOException {
         Files.writeString(tmp.resolve("actcache.properties"), "\u0000garbage = = =\n");
-        final Run quiet = execute("info", tmp.toString());
-        assertEquals(ExitCodes.CORRUPT, quiet.code);
-        assertTrue(quiet.err.startsWith("actcache: "), quiet.err);
+        final CliRun quiet = execute("info", tmp.toString());
+        assertEquals(ExitCodes.CORRUPT, quiet.code());
+        assertTrue(quiet.err().startsWith("actcache: "), quiet.err());
         if (!DEBUG_ENV) {
-            assertFalse(quiet.err.contains("\tat "), quiet.err);
+            assertFalse(quiet.err().contains("\tat "), quiet.err());
         }
-        final Run verbose = execute("info", "--verbose", tmp.toString());
-        assertEquals(ExitCodes.CORRUPT, verbose.code);
+        final CliRun verbose = execute("info", "--verbose", tmp.toString());
+        assertEquals(ExitCodes.CORRUPT, verbose.code());
         assertEquals(quiet.firstErrLine(), verbose.firstErrLine());
-        assertTrue(verbose.err.contains("\tat io.actcache."), verbose.err);
+        assertTrue(verbose.err().contains("\tat io.actcache."), verbose.err());
     }
 
     @Test
     void shouldExitOneForUsageErrors() {
-        final Run unknown = execute("nosuchcommand");
-        assertEquals(ExitCodes.USAGE, unknown.code);
-        assertTrue(unknown.firstErrLine().startsWith("actcache: ") && unknown.err.contains("nosuchcommand"),
-            unknown.err);
-        assertEquals(ExitCodes.USAGE, execute("info").code);
-        assertEquals(ExitCodes.USAGE, execute("demo", "--batches", "0").code);
-        assertEquals(ExitCodes.USAGE, execute("demo", "--durability", "SOMETIMES").code);
+        final CliRun unknown = execute("nosuchcommand");
+        assertEquals(ExitCodes.USAGE, unknown.code());
+        assertTrue(unknown.firstErrLine().startsWith("actcache: ") && unknown.err().contains("nosuchcommand"),
+            unknown.err());
+        assertEquals(ExitCodes.USAGE, execute("info").code());
+        assertEquals(ExitCodes.USAGE, execute("demo", "--batches", "0").code());
+        assertEquals(ExitCodes.USAGE, execute("demo", "--durability", "SOMETIMES").code());
     }
 
     @Test
     void shouldShowHelpAndVersion() {
-        final Run help = execute("info", "--help");
-        assertEquals(ExitCodes.OK, help.code);
-        assertTrue(help.out.contains("Usage: actcache info"), help.out);
-        final Run version = execute("--version");
-        assertEquals(ExitCodes.OK, version.code);
-        assertTrue(version.out.startsWith("actcache "), version.out);
+        final CliRun help = execute("info", "--help");
+        assertEquals(ExitCodes.OK, help.code());
+        assertTrue(help.out().contains("Usage: actcache info"), help.out());
+        final CliRun version = execute("--version");
+        assertEquals(ExitCodes.OK, version.code());
+        assertTrue(version.out().startsWith("actcache "), version.out());
     }
 
     @Test
     void shouldPrintATableOfKeysAndTotals() {
         final Path dir = smallStore();
-        final Run run = execute("info", dir.toString());
-        assertEquals(ExitCodes.OK, run.code, run.err);
-        final String[] lines = run.out.split("\n");
+        final CliRun run = execute("info", dir.toString());
+        assertEquals(ExitCodes.OK, run.code(), run.err());
+        final String[] lines = run.out().split("\n");
         assertTrue(lines[0].matches("KEY +KIND +DTYPE +SHAPE +BYTES +FILE"), lines[0]);
         assertTrue(lines[1].matches(
             "blocks\\.0\\.hook_resid_post +DENSE +F32 +\\[3, 4] +48 \\(48 B\\) +columns/\\d+\\.npy"), lines[1]);
         assertTrue(lines[2].matches("input_ids +DENSE +I64 +\\[2] +16 \\(16 B\\) +columns/\\d+\\.npy"), lines[2]);
         assertTrue(lines[3].matches("ragged +LIST +I64 +.* +columns/\\d+\\.list"), lines[3]);
-        assertTrue(run.out.contains("\nmetadata    model = gpt2-small\n"), run.out);
-        assertTrue(run.out.contains("\nkeys        3\n"), run.out);
-        assertTrue(run.out.contains("\nstored      88 bytes (88 B)\n"), run.out);
-        assertTrue(run.out.contains("\ndurability  PROCESS\n"), run.out);
-        assertTrue(run.out.contains("\nepoch       4\n"), run.out);
+        assertTrue(run.out().contains("\nmetadata    model = gpt2-small\n"), run.out());
+        assertTrue(run.out().contains("\nkeys        3\n"), run.out());
+        assertTrue(run.out().contains("\nstored      88 bytes (88 B)\n"), run.out());
+        assertTrue(run.out().contains("\ndurability  PROCESS\n"), run.out());
+        assertTrue(run.out().contains("\nepoch       4\n"), run.out());
     }
 
     @Test
     void shouldPrintExactNumbersAsJson() throws IOException {
         final Path dir = smallStore();
-        final Run run = execute("info", dir.toString(), "--json");
-        assertEquals(ExitCodes.OK, run.code, run.err);
-        final JsonNode json = new ObjectMapper().readTree(run.out);
+        final CliRun run = execute("info", dir.toString(), "--json");
+        assertEquals(ExitCodes.OK, run.code(), run.err());
+        final JsonNode json = new ObjectMapper().readTree(run.out());
         assertEquals(3, json.get("keyCount").asInt());
         assertEquals(88, json.get("bytesStored").asLong());
         assertEquals("gpt2-small", json.get("metadata").get("model").asText());
@@ -147,20 +144,7 @@ class MainTest {
         return dir;
     }
 
-    private static Run execute(final String... args) {
-        final StringWriter out = new StringWriter();
-        final StringWriter err = new StringWriter();
-        final CommandLine commandLine = Main.commandLine(args);
-        commandLine.setOut(new PrintWriter(out, true));
-        commandLine.setErr(new PrintWriter(err, true));
-        final int code = commandLine.execute(args);
-        return new Run(code, out.toString(), err.toString());
-    }
-
-    /** Outcome of one in-process run. */
-    private record Run(int code, String out, String err) {
-        String firstErrLine() {
-            return err.lines().findFirst().orElse("");
-        }
+    private static CliRun execute(final String... args) {
+        return CliRun.execute(args);
     }
 }
