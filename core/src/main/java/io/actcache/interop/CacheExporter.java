@@ -104,10 +104,10 @@ public final class CacheExporter {
         final ExportOptions options, final Path storeDir) {
         final Map<String, CacheValue> selected = select(source, options.keys());
         final Map<String, String> metadata = source.metadata();
-        final Progress progress = new Progress(options.progress());
+        final ByteProgress progress = new ByteProgress(options.progress());
         long tensors = 0;
         for (final CacheValue value : selected.values()) {
-            progress.total += value.byteSize();
+            progress.addToTotal(value.byteSize());
             tensors += value.items().size();
         }
         final List<NamedView> named = format == ExportFormat.SAFETENSORS ? tensorNames(selected) : null;
@@ -117,10 +117,9 @@ public final class CacheExporter {
                 ? writeSafetensors(target.directory(), named, metadata, options.shardSize(), progress)
                 : writeNpy(target.directory(), selected, metadata, progress);
             target.commit();
-            progress.done = progress.total;
-            progress.report();
+            progress.finish();
             return new ExportReport(target.target(), format, files, List.copyOf(selected.keySet()), tensors,
-                progress.total);
+                progress.total());
         }
     }
 
@@ -164,7 +163,7 @@ public final class CacheExporter {
     }
 
     private static List<Path> writeSafetensors(final Path dir, final List<NamedView> tensors,
-        final Map<String, String> metadata, final long shardSize, final Progress progress) {
+        final Map<String, String> metadata, final long shardSize, final ByteProgress progress) {
         final List<List<NamedView>> shards = shards(tensors, shardSize);
         final List<Path> files = new ArrayList<>();
         final Map<String, String> weightMap = new TreeMap<>();
@@ -182,7 +181,7 @@ public final class CacheExporter {
         }
         if (shards.size() > 1) {
             final String name = STEM + ".safetensors.index.json";
-            writeIndex(dir.resolve(name), progress.total, weightMap);
+            writeIndex(dir.resolve(name), progress.total(), weightMap);
             files.add(Path.of(name));
         }
         return files;
@@ -230,7 +229,7 @@ public final class CacheExporter {
     }
 
     private static List<Path> writeNpy(final Path dir, final Map<String, CacheValue> selected,
-        final Map<String, String> metadata, final Progress progress) {
+        final Map<String, String> metadata, final ByteProgress progress) {
         final List<Path> files = new ArrayList<>();
         final List<NpyExportIndex.Entry> entries = new ArrayList<>();
         for (final Map.Entry<String, CacheValue> entry : selected.entrySet()) {
@@ -271,25 +270,5 @@ public final class CacheExporter {
 
     private static FileChannel create(final Path file) throws IOException {
         return FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
-    }
-
-    /** Bytes written against the total, reported to the listener. */
-    private static final class Progress {
-        private final ProgressListener listener;
-        private long total;
-        private long done;
-
-        Progress(final ProgressListener listener) {
-            this.listener = listener;
-        }
-
-        void add(final long bytes) {
-            done = Math.min(total, done + bytes);
-            report();
-        }
-
-        void report() {
-            listener.progress(done, total);
-        }
     }
 }

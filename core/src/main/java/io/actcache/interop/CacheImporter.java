@@ -65,7 +65,7 @@ public final class CacheImporter {
     public static ImportReport importFiles(final ActivationCache target, final List<Path> inputs,
         final ImportOptions options) {
         final List<Path> sources = expand(inputs);
-        final Progress progress = new Progress(options.progress());
+        final ByteProgress progress = new ByteProgress(options.progress());
         final List<InputBatch> batches = new ArrayList<>(sources.size());
         RuntimeException primary = null;
         try {
@@ -73,7 +73,7 @@ public final class CacheImporter {
             for (final Path source : sources) {
                 final InputBatch batch = InputBatch.open(source, options.keys(), progress::add);
                 batches.add(batch);
-                progress.total += batch.bytes();
+                progress.addToTotal(batch.bytes());
                 tensors += batch.tensors();
             }
             final Map<String, String> metadata = options.metadata() ? newMetadata(target, batches) : Map.of();
@@ -82,9 +82,8 @@ public final class CacheImporter {
             if (!metadata.isEmpty()) {
                 target.putMetadata(metadata);
             }
-            progress.done = progress.total;
-            progress.report();
-            return new ImportReport(sources, tensors, progress.total, target.keys(), metadata);
+            progress.finish();
+            return new ImportReport(sources, tensors, progress.total(), target.keys(), metadata);
         } catch (final RuntimeException e) {
             primary = e;
             throw e;
@@ -188,26 +187,6 @@ public final class CacheImporter {
         }
         if (failure != null && failure != primary) {
             throw failure;
-        }
-    }
-
-    /** Bytes read against the total, reported to the listener; the total is known once every header is read. */
-    private static final class Progress {
-        private final ProgressListener listener;
-        private long total;
-        private long done;
-
-        Progress(final ProgressListener listener) {
-            this.listener = listener;
-        }
-
-        void add(final long bytes) {
-            done = Math.min(total, done + bytes);
-            report();
-        }
-
-        void report() {
-            listener.progress(done, total);
         }
     }
 }

@@ -56,6 +56,7 @@ final class InputBatch implements AutoCloseable {
         final InputBatch batch = new InputBatch(source);
         try {
             final List<String> names = new ArrayList<>();
+            final Path shardIndex = ShardIndex.indexOf(source);
             if (NpyExportIndex.isExport(source)) {
                 batch.readExport(keys, bytesRead, names);
             } else if (source.getFileName().toString().toLowerCase(java.util.Locale.ROOT).endsWith(".npy")) {
@@ -66,8 +67,8 @@ final class InputBatch implements AutoCloseable {
                 if (matches(keys, key)) {
                     batch.put(key, file.tensor());
                 }
-            } else if (ShardIndex.indexOf(source) != null) {
-                batch.readShards(ShardIndex.indexOf(source), keys, bytesRead, names);
+            } else if (shardIndex != null) {
+                batch.readShards(shardIndex, keys, bytesRead, names);
             } else {
                 final SafetensorsFile file = batch.track(SafetensorsFile.open(source, bytesRead));
                 names.addAll(file.names());
