@@ -2,10 +2,13 @@ package io.actcache.bench;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.DirectoryStream;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 
 /**
@@ -69,6 +72,24 @@ public final class BenchFiles {
             }
         } catch (final IOException e) {
             throw new UncheckedIOException("cannot read free space of " + dir + ": " + e, e);
+        }
+    }
+
+    /**
+     * Forces every file directly in {@code dir} to the device, so a later page-cache drop finds them clean and
+     * their write-back does not disturb what is measured next.
+     *
+     * @param dir a directory of files.
+     */
+    public static void forceFiles(final Path dir) {
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, Files::isRegularFile)) {
+            for (final Path file : files) {
+                try (FileChannel channel = FileChannel.open(file, StandardOpenOption.WRITE)) {
+                    channel.force(true);
+                }
+            }
+        } catch (final IOException e) {
+            throw new UncheckedIOException("cannot force the files in " + dir + ": " + e, e);
         }
     }
 

@@ -30,10 +30,26 @@ public final class Report {
             "append vs baseline 1 (copy into faulted off-heap memory)", 0, "report only"),
         Ratio.speed("AppendBenchmark.store", List.of("AppendBenchmark.channelWrite", "AppendBenchmark.mappedWrite"),
             "append vs baseline 2 (best raw write of a fresh file)", 0.80, ">= 0.80"),
+        Ratio.speed("AppendBenchmark.storeSynced", List.of("AppendBenchmark.syncedWrite"),
+            "durable append (one FSYNC commit) vs sequential write + fsync", 0, "report only"),
+        Ratio.speed("ReadBenchmark.pageCache", List.of("ReadBenchmark.memoryCopy"),
+            "read of RAW columns from the page cache vs memory copy", 0.80, ">= 0.80"),
+        Ratio.speed("ReadBenchmark.pageCacheReopen", List.of("ReadBenchmark.memoryCopy"),
+            "read from the page cache through fresh mappings vs memory copy", 0, "report only"),
+        Ratio.speed("ReadBenchmark.cold", List.of("ReadBenchmark.coldSequentialRead"),
+            "read of RAW columns from disk vs cold sequential read", 0.80, ">= 0.80"),
+        Ratio.perUnitScaling("ReadBenchmark.pageCache", ReadBenchmark.STORE_MIB,
+            "page-cache read, ns per byte at largest / smallest store", 1.25, "flat (<= 1.25)"),
+        Ratio.perUnitScaling("ReadBenchmark.cold", ReadBenchmark.STORE_MIB,
+            "cold read, ns per byte at largest / smallest store", 0, "report only"),
         Ratio.scaling("OpenBenchmark.openWriter", OpenBenchmark.TOTAL_GIB,
             "writer open+close, time at largest / smallest store", 1.25, "~1 (<= 1.25)"),
         Ratio.scaling("OpenBenchmark.openReadOnly", OpenBenchmark.TOTAL_GIB,
             "read-only open+close, time at largest / smallest store", 1.25, "~1 (<= 1.25)"),
+        Ratio.perUnitScaling("OpenBenchmark.openWriter", OpenBenchmark.KEYS,
+            "writer open+close, time per key at most / fewest keys", 0, "report only (O(keys): ~1 or less)"),
+        Ratio.perUnitScaling("OpenBenchmark.openReadOnly", OpenBenchmark.KEYS,
+            "read-only open+close, time per key at most / fewest keys", 0, "report only (O(keys): ~1 or less)"),
         Ratio.speedAt("MergeBenchmark.oursStore", List.of("MergeBenchmark.reference"),
             "merge into a store vs the reference pattern", 20, ">= 20 at batches=128", MergeBenchmark.BATCHES, "128"),
         Ratio.speed("MergeBenchmark.oursStore", List.of("MergeBenchmark.rawAppend"),
@@ -50,11 +66,17 @@ public final class Report {
             "reference pattern, ns per byte at largest / smallest N", 0, "report only (grows with N)"));
 
     /** Bytes one operation moves, by benchmark class, for the throughput column. */
-    static final Map<String, Long> BYTES_PER_OP = Map.of("AppendBenchmark", AppendBenchmark.BATCH_BYTES);
+    static final Map<String, Long> BYTES_PER_OP = Map.of("AppendBenchmark", AppendBenchmark.INVOCATION_BYTES);
 
     /** Bytes per operation per unit of a parameter, by benchmark class: the bytes scale with that parameter. */
     static final Map<String, Map.Entry<String, Long>> BYTES_PER_PARAM_UNIT = Map.of("MergeBenchmark",
-        Map.entry(MergeBenchmark.BATCHES, MergeBenchmark.BATCH_BYTES));
+        Map.entry(MergeBenchmark.BATCHES, MergeBenchmark.BATCH_BYTES),
+        "ReadBenchmark", Map.entry(ReadBenchmark.STORE_MIB, 1L << 20));
+
+    /** Straight-line fits of time against a parameter, whose intercept (the fixed cost) has a bound. */
+    static final List<Fit> FITS = List.of(
+        new Fit("OpenBenchmark.openReadOnly", OpenBenchmark.KEYS, "read-only open+close = fixed + per key", 50),
+        new Fit("OpenBenchmark.openWriter", OpenBenchmark.KEYS, "writer open+close = fixed + per key", 50));
 
     private Report() {
     }
@@ -66,6 +88,15 @@ public final class Report {
     public static String markdown(final Collection<RunResult> results) {
         final List<Row> rows = new ArrayList<>();
         results.forEach(result -> rows.add(Row.of(result)));
+        return markdown(rows);
+    }
+
+    /**
+     * @param results rows of a run, e.g. read back from JMH's JSON by {@link JmhResults}.
+     * @return Markdown: a results table and a ratios table.
+     */
+    static String markdown(final List<Row> results) {
+        final List<Row> rows = new ArrayList<>(results);
         // Stable: keeps JMH's order of parameter values (numeric where they are numbers) within a benchmark.
         rows.sort(Comparator.comparing(Row::name));
         final StringBuilder out = new StringBuilder();
@@ -80,6 +111,11 @@ public final class Report {
         out.append("|---|---|---:|---:|---:|---|---|\n");
         for (final Ratio ratio : RATIOS) {
             ratio.appendTo(out, rows);
+        }
+        out.append("\n| fit | params | fixed (ms) | error | per unit (ms) | target | met |\n");
+        out.append("|---|---|---:|---:|---:|---|---|\n");
+        for (final Fit fit : FITS) {
+            fit.appendTo(out, rows);
         }
         return out.toString();
     }
@@ -282,6 +318,73 @@ public final class Report {
             final double ra = a.error() / a.score();
             final double rb = b.error() / b.score();
             return value * Math.sqrt(ra * ra + rb * rb);
+        }
+    }
+
+    /**
+     * The straight line {@code time = fixed + perUnit * param} through a benchmark's scores at the smallest and
+     * largest value of a parameter, other parameters equal; targets like "under 50 ms plus O(keys)" bound the
+     * intercept.
+     *
+     * @param name     the benchmark.
+     * @param param    the parameter on the x axis, e.g. the key count.
+     * @param label    what the fit means.
+     * @param maxFixed bound on the intercept, milliseconds.
+     */
+    record Fit(String name, String param, String label, double maxFixed) {
+        void appendTo(final StringBuilder out, final List<Row> rows) {
+            for (final Row small : rows) {
+                if (!small.name().equals(name) || small.mode() == Mode.Throughput) {
+                    continue;
+                }
+                Row large = null;
+                for (final Row other : rows) {
+                    if (other.name().equals(name) && sameExcept(other, small)
+                        && x(other) > x(small) && (large == null || x(other) > x(large))) {
+                        large = other;
+                    }
+                }
+                if (large != null && isSmallest(small, rows)) {
+                    append(out, small, large);
+                }
+            }
+        }
+
+        private boolean isSmallest(final Row row, final List<Row> rows) {
+            return rows.stream().noneMatch(other -> other.name().equals(name) && sameExcept(other, row)
+                && x(other) < x(row));
+        }
+
+        private void append(final StringBuilder out, final Row small, final Row large) {
+            final double ms = Row.secondsPerUnit(small.unit()) / 1e-3;
+            final double t1 = small.score() * ms;
+            final double t2 = large.timeIn(small) * ms;
+            final double e1 = small.error() * ms;
+            final double e2 = large.error() * Row.secondsPerUnit(large.unit()) / 1e-3;
+            final double x1 = x(small);
+            final double x2 = x(large);
+            final double perUnit = (t2 - t1) / (x2 - x1);
+            final double fixed = t1 - perUnit * x1;
+            // fixed = (t1 x2 - t2 x1) / (x2 - x1): first-order propagation of both 99.9% half-widths.
+            final double error = Math.hypot(e1 * x2, e2 * x1) / (x2 - x1);
+            final Map<String, String> rest = new TreeMap<>(small.params());
+            rest.remove(param);
+            out.append(String.format(Locale.ROOT, "| %s [%s %s..%s] | %s | %.3f | %.3f | %.6f | < %.0f ms | %s |%n",
+                label, param, small.params().get(param), large.params().get(param),
+                rest.toString().replaceAll("[{}]", ""), fixed, error, perUnit, maxFixed,
+                fixed < maxFixed ? "yes" : "NO"));
+        }
+
+        private double x(final Row row) {
+            return Double.parseDouble(row.params().get(param));
+        }
+
+        private boolean sameExcept(final Row a, final Row b) {
+            final Map<String, String> left = new TreeMap<>(a.params());
+            final Map<String, String> right = new TreeMap<>(b.params());
+            left.remove(param);
+            right.remove(param);
+            return left.equals(right);
         }
     }
 }

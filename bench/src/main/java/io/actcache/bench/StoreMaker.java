@@ -11,17 +11,14 @@ import io.actcache.tensor.TensorView;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.FloatBuffer;
-import java.nio.channels.FileChannel;
-import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.Locale;
 
 /**
  * Builds a store fixture of many equal F32 columns {@code [rows, 768]}, with durability NONE, then forces every
- * column file so write-back of the build does not disturb what is measured next. Used by {@link OpenBenchmark},
- * and from the command line for the CLI start-up measurement:
+ * column file so write-back of the build does not disturb what is measured next. Used by {@link OpenBenchmark}
+ * and {@link ReadBenchmark}, and from the command line for the CLI start-up measurement:
  * {@code java -cp bench/target/benchmarks.jar io.actcache.bench.StoreMaker DIR KEYS TOTAL_MIB}.
  */
 public final class StoreMaker {
@@ -42,6 +39,33 @@ public final class StoreMaker {
             System.exit(2);
         }
         System.out.println(build(Path.of(args[0]), Integer.parseInt(args[1]), Long.parseLong(args[2]) << 20));
+    }
+
+    /**
+     * Finds a fixture an earlier trial built under {@code root} (marked complete only after the build finished),
+     * or builds it there.
+     *
+     * @param root       the fixture's own directory; deleted and rebuilt when not marked complete.
+     * @param keys       number of keys.
+     * @param totalBytes tensor bytes in all, as for {@link #build}.
+     * @return the store directory, {@code root/store}.
+     */
+    public static Path obtain(final Path root, final int keys, final long totalBytes) {
+        final Path store = root.resolve("store");
+        final Path complete = root.resolve("complete");
+        if (Files.exists(complete)) {
+            System.out.println(System.lineSeparator() + "reusing " + store);
+            return store;
+        }
+        BenchFiles.deleteTree(root);
+        try {
+            Files.createDirectories(root);
+            System.out.println(System.lineSeparator() + build(store, keys, totalBytes));
+            Files.createFile(complete);
+        } catch (final IOException e) {
+            throw new UncheckedIOException("cannot build the store in " + root + ": " + e, e);
+        }
+        return store;
     }
 
     /**
@@ -73,7 +97,7 @@ public final class StoreMaker {
             }
         }
         final long written = System.nanoTime();
-        forceColumnFiles(store.resolve("columns"));
+        BenchFiles.forceFiles(store.resolve("columns"));
         return String.format(Locale.ROOT, "built %s: %d keys x [%d, %d] F32 = %.2f GiB, written in %.1f s, "
             + "forced in %.1f s", store, keys, rows, ROW_WIDTH, rows * rowBytes * keys / (double) (1L << 30),
             (written - start) / 1e9, (System.nanoTime() - written) / 1e9);
@@ -85,17 +109,5 @@ public final class StoreMaker {
      */
     public static String key(final int i) {
         return String.format(Locale.ROOT, "blocks.%d.hook_resid_post.%05d", i % 12, i);
-    }
-
-    private static void forceColumnFiles(final Path columns) {
-        try (DirectoryStream<Path> files = Files.newDirectoryStream(columns)) {
-            for (final Path file : files) {
-                try (FileChannel channel = FileChannel.open(file, StandardOpenOption.WRITE)) {
-                    channel.force(true);
-                }
-            }
-        } catch (final IOException e) {
-            throw new UncheckedIOException("cannot force the column files in " + columns + ": " + e, e);
-        }
     }
 }
