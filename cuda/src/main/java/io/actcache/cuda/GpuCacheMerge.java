@@ -1,0 +1,134 @@
+package io.actcache.cuda;
+
+import io.actcache.cache.ActivationCache;
+import io.actcache.cache.AggregationRegistry;
+import io.actcache.cache.Aggregation;
+import io.actcache.cache.CacheValue;
+import io.actcache.cache.DeferredMerge;
+import io.actcache.tensor.DType;
+import io.actcache.tensor.Tensor;
+import io.actcache.tensor.TensorView;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * {@code cat} of batch caches into a target cache on the GPU when it can run there, on the CPU otherwise, with
+ * the same result either way: the CPU path serves every call the GPU path cannot (no GPU, a target that already
+ * holds keys, list values, keepList, mean or user aggregations, dtypes other than F32/F16/BF16 under sum).
+ * {@link #lastPath()} says which path ran and why.
+ *
+ * <p>The GPU path uploads the batches, merges them with {@link DeviceCache#cat}, and puts the results into the
+ * empty target in one commit (downloaded to host tensors, or streamed into a store-backed target's columns). A
+ * mean stays on the CPU because the target must keep its hidden running sum for later merges.
+ */
+public final class GpuCacheMerge {
+    private final long budgetBytes;
+    private String lastPath = "";
+
+    /**
+     * @param budgetBytes device bytes the GPU path may use at once (batches and results together).
+     */
+    public GpuCacheMerge(final long budgetBytes) {
+        if (budgetBytes < 1) {
+            throw new IllegalArgumentException("GPU merge budget must be at least 1 byte, got " + budgetBytes);
+        }
+        this.budgetBytes = budgetBytes;
+    }
+
+    /** @return {@code gpu: ...} or {@code cpu: <reason>} for the last {@link #cat}. */
+    public String lastPath() {
+        return lastPath;
+    }
+
+    /**
+     * Merges batches into a target as {@code target.cat(b)} for each batch in order would, all or nothing.
+     *
+     * @param target  the cache to merge into; its aggregations decide.
+     * @param batches the batches, in merge order.
+     */
+    public void cat(final ActivationCache target, final List<ActivationCache> batches) {
+        final String cpuReason = cpuReason(target, batches);
+        if (cpuReason != null) {
+            lastPath = "cpu: " + cpuReason;
+            final DeferredMerge merge = target.deferred();
+            try {
+                batches.forEach(merge::cat);
+            } catch (final RuntimeException e) {
+                merge.discard(); // closing would merge the batches collected before the failure
+                throw e;
+            }
+            merge.close();
+            return;
+        }
+        try (GpuContext context = GpuContext.open()) {
+            lastPath = "gpu: " + context.deviceName();
+            catOnGpu(context, target, batches);
+        }
+    }
+
+    private void catOnGpu(final GpuContext context, final ActivationCache target, final List<ActivationCache> batches) {
+        final GpuMergeEngine engine = new GpuMergeEngine(context, budgetBytes);
+        final List<DeviceCache> onDevice = new ArrayList<>(batches.size());
+        final List<DeviceDownload> downloads = new ArrayList<>();
+        try {
+            for (final ActivationCache batch : batches) {
+                onDevice.add(DeviceCache.toDevice(engine, batch));
+            }
+            try (DeviceCache merged = DeviceCache.cat(engine, target.aggregations(), onDevice)) {
+                onDevice.forEach(DeviceCache::close);
+                final Map<String, TensorView> values = new LinkedHashMap<>();
+                for (final String key : merged.keys()) {
+                    final DeviceTensor tensor = merged.get(key);
+                    if (tensor.byteSize() <= Tensor.MAX_BYTES) {
+                        values.put(key, tensor.toHost().view());
+                    } else {
+                        final DeviceDownload download = tensor.openDownload();
+                        downloads.add(download);
+                        values.put(key, download.view());
+                    }
+                }
+                target.update(values);
+            }
+        } finally {
+            downloads.forEach(DeviceDownload::close);
+            onDevice.forEach(DeviceCache::close);
+        }
+    }
+
+    /**
+     * @return why the CPU path must serve this merge, or null when the GPU path can.
+     */
+    static String cpuReason(final ActivationCache target, final List<ActivationCache> batches) {
+        final GpuAvailability gpu = GpuContext.isAvailable();
+        if (!gpu.isAvailable()) {
+            return gpu.reason();
+        }
+        if (batches.isEmpty()) {
+            return "no batches";
+        }
+        if (!target.isEmpty()) {
+            return "the target already holds keys (the GPU path fills an empty target)";
+        }
+        final AggregationRegistry registry = target.aggregations();
+        for (final ActivationCache batch : batches) {
+            for (final String key : batch.keys()) {
+                final Aggregation aggregation = registry.resolve(key).aggregation();
+                final CacheValue value = batch.value(key);
+                if (value.isList()) {
+                    return "key '" + key + "' holds a list";
+                }
+                if (!DeviceCache.runsOnDevice(aggregation) || aggregation == Aggregation.mean()) {
+                    return "key '" + key + "' merges by " + registry.resolve(key);
+                }
+                if (aggregation == Aggregation.sum() && value.dtype() != DType.F32 && value.dtype() != DType.F16
+                    && value.dtype() != DType.BF16) {
+                    return "key '" + key + "' sums " + value.dtype() + " (the GPU reduces F32, F16 and BF16)";
+                }
+            }
+        }
+        return null;
+    }
+}
