@@ -25,6 +25,8 @@ public final class PageCache {
     public static final String DROP_CACHES = "drop_caches";
     /** Cold-read method: {@code O_DIRECT} reads, which bypass the page cache. */
     public static final String O_DIRECT = "o_direct";
+    /** Request size for {@code O_DIRECT} baseline reads, which get no kernel readahead. */
+    public static final int DIRECT_REQUEST_BYTES = 16 << 20;
     /** Alignment of {@code O_DIRECT} buffers, file offsets and lengths: a page, a multiple of any block size. */
     public static final int ALIGNMENT = 4096;
 

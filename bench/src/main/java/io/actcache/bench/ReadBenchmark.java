@@ -45,6 +45,8 @@ import java.util.concurrent.TimeUnit;
  *   <li>{@code coldSequentialRead}: baseline 2, a plain file of the same bytes read front to back in 4 MiB
  *       requests, after a drop ({@code coldBy=drop_caches}, needs root) or with {@code O_DIRECT}
  *       ({@code -p coldBy=o_direct}, any user). The {@code coldBy} parameter in the results says which.</li>
+ *   <li>{@code coldColumnFiles}: diagnostic, the store's own column files read cold with plain reads (needs
+ *       root). Reported against {@code cold}: the cost of mapped reads apart from the file layout.</li>
  * </ul>
  *
  * <p>Design note: fixtures (the store and the plain file) are built once per size under
@@ -194,19 +196,28 @@ public class ReadBenchmark {
         }
     }
 
-    /** The plain file, opened after a drop or with {@code O_DIRECT}. */
+    /**
+     * The plain file, opened after a drop or with {@code O_DIRECT}. {@code O_DIRECT} reads in
+     * {@value PageCache#DIRECT_REQUEST_BYTES}-byte requests: with no kernel readahead, smaller synchronous
+     * requests leave the disk idle between them and understate it.
+     */
     @State(Scope.Thread)
     public static class ColdFile {
         /** How reads are made cold: {@value PageCache#DROP_CACHES} or {@value PageCache#O_DIRECT}. */
         @Param({PageCache.DROP_CACHES})
         public String coldBy;
         FileChannel channel;
+        ByteBuffer buffer;
 
         /**
          * @param fixtures the plain file.
          */
         @Setup(Level.Iteration)
         public void open(final ReadBenchmark fixtures) {
+            if (buffer == null) {
+                buffer = PageCache.O_DIRECT.equals(coldBy) ? PageCache.alignedBuffer(PageCache.DIRECT_REQUEST_BYTES)
+                    : fixtures.block;
+            }
             PageCache.prepare(coldBy);
             channel = PageCache.openForRead(fixtures.plainFile, coldBy);
         }
@@ -219,6 +230,25 @@ public class ReadBenchmark {
         @TearDown(Level.Iteration)
         public void close() throws IOException {
             channel.close();
+        }
+    }
+
+    /** The store's column files, in key order, to be read with plain reads after a drop. */
+    @State(Scope.Thread)
+    public static class ColdColumnFiles {
+        List<Path> files;
+
+        /**
+         * @param fixtures the store.
+         */
+        @Setup(Level.Iteration)
+        public void drop(final ReadBenchmark fixtures) {
+            if (files == null) {
+                try (ActivationStore reader = ActivationStore.openReadOnly(fixtures.store)) {
+                    files = reader.keys().stream().sorted().map(reader::columnFile).toList();
+                }
+            }
+            PageCache.drop();
         }
     }
 
@@ -312,9 +342,31 @@ public class ReadBenchmark {
     @Warmup(iterations = 1)
     @Measurement(iterations = 5)
     public long coldSequentialRead(final ColdFile file) {
-        final long read = PageCache.readAll(file.channel, block, plainFile);
+        final long read = PageCache.readAll(file.channel, file.buffer, plainFile);
         if (read != dataBytes) {
             throw new IllegalStateException("read " + read + " bytes of " + plainFile + ", expected " + dataBytes);
+        }
+        return read;
+    }
+
+    /**
+     * Diagnostic baseline: the store's own column files read cold with plain sequential reads, as the plain file is;
+     * against {@code cold} it isolates the cost of reading through mappings from the cost of the file layout.
+     *
+     * @param columns the column files, page cache dropped.
+     * @return bytes read (headers included).
+     */
+    @Benchmark
+    @Warmup(iterations = 1)
+    @Measurement(iterations = 5)
+    public long coldColumnFiles(final ColdColumnFiles columns) {
+        long read = 0;
+        for (final Path file : columns.files) {
+            try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+                read += PageCache.readAll(channel, block, file);
+            } catch (final IOException e) {
+                throw new UncheckedIOException("cannot read " + file + ": " + e, e);
+            }
         }
         return read;
     }

@@ -38,6 +38,8 @@ public final class Report {
             "read from the page cache through fresh mappings vs memory copy", 0, "report only"),
         Ratio.speed("ReadBenchmark.cold", List.of("ReadBenchmark.coldSequentialRead"),
             "read of RAW columns from disk vs cold sequential read", 0.80, ">= 0.80"),
+        Ratio.speed("ReadBenchmark.cold", List.of("ReadBenchmark.coldColumnFiles"),
+            "read from disk vs plain reads of the same column files (cost of mapped reads)", 0, "report only"),
         Ratio.perUnitScaling("ReadBenchmark.pageCache", ReadBenchmark.STORE_MIB,
             "page-cache read, ns per byte at largest / smallest store", 1.25, "flat (<= 1.25)"),
         Ratio.perUnitScaling("ReadBenchmark.cold", ReadBenchmark.STORE_MIB,
