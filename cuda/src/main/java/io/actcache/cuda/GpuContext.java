@@ -273,7 +273,7 @@ public final class GpuContext implements AutoCloseable {
         }
         allocatedBytes -= tensor.byteSize();
         if (!closed && tensor.byteSize() > 0) {
-            makeCurrent();
+            setCurrent();
             CudaResults.check(JCudaDriver.cuMemFree(tensor.rawPointer()), "cuMemFree(" + tensor + ")");
         }
     }
@@ -288,10 +288,18 @@ public final class GpuContext implements AutoCloseable {
         if (closed) {
             throw new AlreadyClosedException("GPU context on " + describe() + " is closed");
         }
-        makeCurrent();
+        setCurrent();
     }
 
-    private void makeCurrent() {
+    /**
+     * Makes the context current on the calling thread, for direct driver calls beside this API (every method of
+     * the API does this itself).
+     */
+    public void makeCurrent() {
+        checkOpen();
+    }
+
+    private void setCurrent() {
         CudaResults.check(JCudaDriver.cuCtxSetCurrent(context), "cuCtxSetCurrent(" + describe() + ")");
     }
 

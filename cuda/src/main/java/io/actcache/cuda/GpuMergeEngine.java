@@ -146,6 +146,33 @@ public final class GpuMergeEngine {
     }
 
     /**
+     * Concat into a tensor the caller allocated (and may reuse): no allocation on the merge path.
+     *
+     * @param key    the key, for messages.
+     * @param parts  tensors of one dtype and equal trailing dims, rank at least 1, in order.
+     * @param target a tensor of their dtype whose shape is the concatenation's.
+     */
+    public void concatInto(final String key, final List<DeviceTensor> parts, final DeviceTensor target) {
+        checkParts(key, parts, "concat");
+        final List<RowRange> ranges = new ArrayList<>(parts.size());
+        long rows = 0;
+        for (final DeviceTensor part : parts) {
+            if (part.shape().rank() == 0 || part.dtype() != target.dtype()
+                || !target.shape().sameTrailingDims(part.shape())) {
+                throw new ShapeMismatchException("cannot concat key '" + key + "' into " + target + ": part " + part
+                    + "; concat needs rank >= 1, one dtype and equal trailing dims");
+            }
+            rows += part.shape().dim(0);
+            ranges.add(RowRange.all(part));
+        }
+        if (rows != target.shape().dim(0)) {
+            throw new ShapeMismatchException("cannot concat key '" + key + "' into " + target + ": the parts hold "
+                + rows + " rows");
+        }
+        copyInto(target, ranges);
+    }
+
+    /**
      * @param key   the key, for messages.
      * @param parts tensors of one dtype and shape.
      * @return {@code [N, ...shape]}.
@@ -379,33 +406,38 @@ public final class GpuMergeEngine {
     private DeviceTensor copyRanges(final DType dtype, final Shape shape, final List<RowRange> ranges) {
         final DeviceTensor out = allocate(dtype, shape);
         try {
-            final List<CUdeviceptr> smallSources = new ArrayList<>();
-            final List<Long> smallOffsets = new ArrayList<>();
-            final List<Long> smallBytes = new ArrayList<>();
-            long offset = 0;
-            for (final RowRange range : ranges) {
-                final Shape source = range.tensor.shape();
-                final long rowBytes = source.rank() == 0 ? 0 : source.rowElements() << dtype.shift();
-                final long start = range.from < 0 ? 0 : range.from * rowBytes;
-                final long bytes = range.from < 0 ? range.tensor.byteSize() : (range.to - range.from) * rowBytes;
-                if (bytes >= DMA_MIN_BYTES) {
-                    CudaResults.check(JCudaDriver.cuMemcpyDtoDAsync(out.pointer().withByteOffset(offset),
-                        range.tensor.pointer().withByteOffset(start), bytes, context.stream()),
-                        "cuMemcpyDtoDAsync(" + bytes + " bytes of " + range.tensor + ")");
-                } else if (bytes > 0) {
-                    smallSources.add(range.tensor.pointer().withByteOffset(start));
-                    smallOffsets.add(offset);
-                    smallBytes.add(bytes);
-                }
-                offset += bytes;
-            }
-            copySmall(out, smallSources, smallOffsets, smallBytes);
-            context.synchronize();
+            copyInto(out, ranges);
             return out;
         } catch (final RuntimeException e) {
             out.close();
             throw e;
         }
+    }
+
+    private void copyInto(final DeviceTensor out, final List<RowRange> ranges) {
+        final DType dtype = out.dtype();
+        final List<CUdeviceptr> smallSources = new ArrayList<>();
+        final List<Long> smallOffsets = new ArrayList<>();
+        final List<Long> smallBytes = new ArrayList<>();
+        long offset = 0;
+        for (final RowRange range : ranges) {
+            final Shape source = range.tensor.shape();
+            final long rowBytes = source.rank() == 0 ? 0 : source.rowElements() << dtype.shift();
+            final long start = range.from < 0 ? 0 : range.from * rowBytes;
+            final long bytes = range.from < 0 ? range.tensor.byteSize() : (range.to - range.from) * rowBytes;
+            if (bytes >= DMA_MIN_BYTES) {
+                CudaResults.check(JCudaDriver.cuMemcpyDtoDAsync(out.pointer().withByteOffset(offset),
+                    range.tensor.pointer().withByteOffset(start), bytes, context.stream()),
+                    "cuMemcpyDtoDAsync(" + bytes + " bytes of " + range.tensor + ")");
+            } else if (bytes > 0) {
+                smallSources.add(range.tensor.pointer().withByteOffset(start));
+                smallOffsets.add(offset);
+                smallBytes.add(bytes);
+            }
+            offset += bytes;
+        }
+        copySmall(out, smallSources, smallOffsets, smallBytes);
+        context.synchronize();
     }
 
     private void copySmall(final DeviceTensor out, final List<CUdeviceptr> sources, final List<Long> offsets,
