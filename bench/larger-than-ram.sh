@@ -5,7 +5,7 @@
 #   bench/larger-than-ram.sh                full run: 1.5 x MemTotal (35 GB on a 23.5 GiB machine; needs 1.25x
 #                                           that free under java.io.tmpdir, or pass --dir)
 #   bench/larger-than-ram.sh --gib 2        smoke run with a 2 GiB store
-#   more options: --dir DIR --keys K --batch-mib M --block-mib M --out FILE --keep (see LargerThanRam's javadoc)
+#   more options: --dir DIR --keys K --batch-mib M --block-mib M --max-mapped-mib M --repeat N --out FILE --keep (see LargerThanRam's javadoc)
 # Results: bench/target/larger-than-ram.json unless --out names another file. Builds the jar when missing.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

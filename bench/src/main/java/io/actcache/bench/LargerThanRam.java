@@ -17,16 +17,21 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.stream.Collectors;
 
 /**
  * The larger-than-RAM benchmark of issue 9 (not JMH, not in CI; run by {@code bench/larger-than-ram.sh} in a JVM
  * with {@code -Xmx512m}): writes a store of 1.5x the machine's RAM ({@code MemTotal} of {@code /proc/meminfo})
  * through the API, then reads one key front to back in row blocks, and reports that read's throughput as a
- * fraction of a cold sequential read of the same key's column file measured in the same run, with the peak
- * resident set size ({@code VmHWM}) of each phase. Results go to a JSON file.
+ * fraction of a cold sequential read of the same key's column file measured in the same run (interleaved pairs,
+ * median ratio), with the peak resident set size ({@code VmHWM}) of the write and of the reads. Results go to a
+ * JSON file.
  *
  * <p>Design note: with the default one key, the key read holds the whole store, so it cannot fit in the page
  * cache whatever was cached before. The page cache is dropped before each read when this process may (root);
@@ -38,8 +43,10 @@ import java.util.Map;
  * <p>Options: {@code --gib N} (store size instead of 1.5x RAM, e.g. 2 for a smoke run), {@code --dir DIR}
  * (default {@code java.io.tmpdir/actcache-larger-than-ram}), {@code --keys K} (default 1; every commit appends
  * one batch to each key, key 0 is read), {@code --batch-mib M} (default 64), {@code --block-mib M} (read block
- * and baseline request size, default 64), {@code --out FILE} (default {@code larger-than-ram.json}),
- * {@code --keep} (keep the store).
+ * and baseline request size, default 64), {@code --max-mapped-mib M} (bound the reader's mappings, in chunks of a
+ * quarter of it; default: the store's defaults, what a user gets), {@code --repeat N} (interleaved pairs of
+ * baseline and store reads, default 3; the ratio reported is the median of the pairs'), {@code --out FILE} (default
+ * {@code larger-than-ram.json}), {@code --keep} (keep the store).
  */
 public final class LargerThanRam {
     /** Width of a row: the F32 residual stream of GPT-2 small. */
@@ -57,10 +64,14 @@ public final class LargerThanRam {
     private final long batchRows;
     private final long blockRows;
     private final int requestBytes;
+    private final StoreOptions readOptions;
+    private final int repeats;
     private final Map<String, Object> results = new LinkedHashMap<>();
 
     private LargerThanRam(final Path dir, final long ramBytes, final long targetBytes, final int keys,
-        final long batchMiB, final long blockMiB) {
+        final long batchMiB, final long blockMiB, final StoreOptions readOptions, final int repeats) {
+        this.readOptions = readOptions;
+        this.repeats = repeats;
         this.dir = dir;
         this.ramBytes = ramBytes;
         this.targetBytes = targetBytes;
@@ -82,6 +93,8 @@ public final class LargerThanRam {
         long batchMiB = 64;
         long blockMiB = 64;
         boolean keep = false;
+        long maxMappedMiB = 0;
+        int repeats = 3;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--gib": gib = Double.parseDouble(value(args, ++i)); break;
@@ -91,12 +104,14 @@ public final class LargerThanRam {
                 case "--block-mib": blockMiB = Long.parseLong(value(args, ++i)); break;
                 case "--out": out = Path.of(value(args, ++i)); break;
                 case "--keep": keep = true; break;
+                case "--max-mapped-mib": maxMappedMiB = Long.parseLong(value(args, ++i)); break;
+                case "--repeat": repeats = Integer.parseInt(value(args, ++i)); break;
                 default: throw new IllegalArgumentException("unknown option " + args[i]
-                    + "; options: --gib N --dir DIR --keys K --batch-mib M --block-mib M --out FILE --keep");
+                    + "; options: --gib N --dir DIR --keys K --batch-mib M --block-mib M --max-mapped-mib M --repeat N --out FILE --keep");
             }
         }
-        if (keys < 1 || batchMiB < 1 || blockMiB < 1 || gib < 0) {
-            throw new IllegalArgumentException("--keys, --batch-mib and --block-mib must be >= 1 and --gib >= 0");
+        if (keys < 1 || batchMiB < 1 || blockMiB < 1 || repeats < 1 || gib < 0) {
+            throw new IllegalArgumentException("--keys, --batch-mib, --block-mib and --repeat must be >= 1, --gib >= 0");
         }
         final long ram = memTotalBytes();
         final long target = gib > 0 ? (long) (gib * (1L << 30)) : (long) (RAM_FACTOR * ram);
@@ -104,7 +119,8 @@ public final class LargerThanRam {
             throw new IllegalArgumentException(dir + " exists; remove it or pass another --dir");
         }
         Files.createDirectories(dir);
-        final LargerThanRam run = new LargerThanRam(dir, ram, target, keys, batchMiB, blockMiB);
+        final LargerThanRam run = new LargerThanRam(dir, ram, target, keys, batchMiB, blockMiB,
+            readOptions(maxMappedMiB), repeats);
         try {
             run.run();
         } finally {
@@ -116,6 +132,17 @@ public final class LargerThanRam {
         Files.writeString(out, run.json(), StandardCharsets.UTF_8);
         System.out.println(run.json());
         System.out.println("results written to " + out);
+    }
+
+    /** The reader's options: the defaults, or mappings bounded to {@code maxMappedMiB} in chunks of a quarter. */
+    private static StoreOptions readOptions(final long maxMappedMiB) {
+        if (maxMappedMiB == 0) {
+            return StoreOptions.defaults();
+        }
+        final long bytes = maxMappedMiB * MIB;
+        final long chunk = Math.max(StoreOptions.MIN_CHUNK_SIZE,
+            Math.min(StoreOptions.MAX_CHUNK_SIZE, Long.highestOneBit(Math.max(1, bytes / 4))));
+        return StoreOptions.builder().chunkSize(chunk).maxMappedBytes(bytes).build();
     }
 
     private static String value(final String[] args, final int i) {
@@ -148,9 +175,28 @@ public final class LargerThanRam {
         results.put("blockRows", blockRows);
         results.put("blockBytes", blockRows * ROW_BYTES);
         results.put("baselineRequestBytes", requestBytes);
-        final double baseline = baselineRead(columnFile, coldBy);
-        final double ours = storeRead(store, key, coldBy);
-        results.put("readVsColdSequentialRead", ours / baseline);
+        results.put("readerChunkBytes", readOptions.chunkSize());
+        results.put("readerMaxMappedBytes", readOptions.maxMappedBytes());
+        final List<Double> baselines = new ArrayList<>();
+        final List<Double> reads = new ArrayList<>();
+        final List<Double> ratios = new ArrayList<>();
+        final boolean reset = resetPeakRss();
+        for (int i = 0; i < repeats; i++) {
+            // Interleaved pairs, so a change in the machine's load hits both sides alike.
+            baselines.add(baselineRead(columnFile, coldBy));
+            reads.add(storeRead(store, key, coldBy));
+            ratios.add(reads.get(i) / baselines.get(i));
+        }
+        results.put("baselineGBps", baselines);
+        results.put("readGBps", reads);
+        results.put("readVsColdSequentialReadPerPair", ratios);
+        results.put("readVsColdSequentialRead", median(ratios));
+        results.put("readVsColdSequentialReadOfBest", Collections.max(reads) / Collections.max(baselines));
+        results.put("readPeakRssBytes", status("VmHWM"));
+        results.put("readPeakRssFrom", reset ? "reset before the reads" : "process start (clear_refs refused)");
+        results.put("rssAnonAfterReadsBytes", status("RssAnon"));
+        System.out.printf(Locale.ROOT, "read / cold sequential read: median %.3f of %d pairs; peak RSS of the reads "
+            + "%d MiB%n", median(ratios), repeats, status("VmHWM") >> 20);
     }
 
     /** Writes the store; returns the key that is read. */
@@ -203,8 +249,6 @@ public final class LargerThanRam {
         }
         final double seconds = (System.nanoTime() - start) / 1e9;
         results.put("baselineBytes", bytes);
-        results.put("baselineSeconds", seconds);
-        results.put("baselineGBps", bytes / seconds / 1e9);
         System.out.printf(Locale.ROOT, "cold sequential read (%s) of %s: %.2f GB/s%n", coldBy, columnFile,
             bytes / seconds / 1e9);
         return bytes / seconds / 1e9;
@@ -214,13 +258,12 @@ public final class LargerThanRam {
     private double storeRead(final Path store, final String key, final String coldBy) {
         final ByteBuffer block = ByteBuffer.allocateDirect(Math.toIntExact(blockRows * ROW_BYTES))
             .order(ByteOrder.LITTLE_ENDIAN);
-        final boolean reset = resetPeakRss();
         if (PageCache.DROP_CACHES.equals(coldBy)) {
             PageCache.drop();
         }
         final long start = System.nanoTime();
         long bytes = 0;
-        try (ActivationStore reader = ActivationStore.openReadOnly(store)) {
+        try (ActivationStore reader = ActivationStore.openReadOnly(store, readOptions)) {
             final TensorView column = reader.get(key);
             final long rows = column.shape().dim(0);
             for (long from = 0; from < rows; from += blockRows) {
@@ -237,14 +280,16 @@ public final class LargerThanRam {
         }
         final double seconds = (System.nanoTime() - start) / 1e9;
         results.put("readBytes", bytes);
-        results.put("readSeconds", seconds);
-        results.put("readGBps", bytes / seconds / 1e9);
-        results.put("readPeakRssBytes", status("VmHWM"));
-        results.put("readPeakRssFrom", reset ? "reset before the read" : "process start (clear_refs refused)");
-        results.put("rssAnonAfterReadBytes", status("RssAnon"));
         System.out.printf(Locale.ROOT, "read of %s in %d-row blocks: %.2f GB/s, peak RSS %d MiB%n", key, blockRows,
             bytes / seconds / 1e9, status("VmHWM") >> 20);
         return bytes / seconds / 1e9;
+    }
+
+    private static double median(final List<Double> values) {
+        final List<Double> sorted = new ArrayList<>(values);
+        Collections.sort(sorted);
+        final int n = sorted.size();
+        return n % 2 == 1 ? sorted.get(n / 2) : (sorted.get(n / 2 - 1) + sorted.get(n / 2)) / 2;
     }
 
     private static float expected(final long row, final long column) {
@@ -293,12 +338,21 @@ public final class LargerThanRam {
         String separator = "";
         for (final Map.Entry<String, Object> entry : results.entrySet()) {
             final Object value = entry.getValue();
-            final String text = value instanceof String ? '"' + value.toString().replace("\\", "\\\\")
-                .replace("\"", "\\\"") + '"' : value instanceof Double
-                ? String.format(Locale.ROOT, "%.6g", (Double) value) : value.toString();
+            final String text;
+            if (value instanceof String) {
+                text = '"' + value.toString().replace("\\", "\\\\").replace("\"", "\\\"") + '"';
+            } else if (value instanceof List) {
+                text = ((List<?>) value).stream().map(v -> number(v)).collect(Collectors.joining(", ", "[", "]"));
+            } else {
+                text = number(value);
+            }
             out.append(separator).append("  \"").append(entry.getKey()).append("\": ").append(text);
             separator = ",\n";
         }
         return out.append("\n}\n").toString();
+    }
+
+    private static String number(final Object value) {
+        return value instanceof Double ? String.format(Locale.ROOT, "%.6g", (Double) value) : value.toString();
     }
 }
