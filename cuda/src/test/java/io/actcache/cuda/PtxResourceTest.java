@@ -17,7 +17,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The committed PTX is what {@code cuda/compile-ptx.sh} makes of the committed {@code .cu} sources. */
 class PtxResourceTest {
-    private static final Path MODULE = Path.of(System.getProperty("user.dir"));
+    /** The cuda module: the working directory under Maven, its {@code cuda/} folder from the repository root. */
+    private static final Path MODULE = Files.exists(Path.of("compile-ptx.sh")) ? Path.of("").toAbsolutePath()
+        : Path.of("cuda").toAbsolutePath();
 
     @Test
     void shouldDefineEveryKernelTheJavaSideLaunches() {
