@@ -23,11 +23,12 @@ import java.util.List;
  * every forked JVM ({@link JvmFlags}), a {@value #QUICK} profile, and the ratio table ({@link Report}) printed
  * and written after the run.
  *
- * <p>Accepts every JMH option ({@code -h} lists them). {@value #QUICK} runs one fork with fewer iterations and
- * smaller stores, for a smoke check in about two minutes; any option given explicitly still wins. Results go to
- * {@value #RESULT_JSON} and {@value #RATIOS_MD} in the directory named by the system property
- * {@value #OUT_PROPERTY} (default: the working directory) unless {@code -rff} names a file. Stores built for
- * {@link OpenBenchmark} are deleted at the end unless {@value #KEEP_PROPERTY} is true.
+ * <p>Accepts every JMH option ({@code -h} lists them). {@value #QUICK} runs one fork with fewer iterations,
+ * smaller stores and merges of 16 and 64 batches on tmpfs, for a smoke check in a few minutes; any option given
+ * explicitly still wins. Results go to {@value #RESULT_JSON} and {@value #RATIOS_MD} in the directory named by
+ * the system property {@value #OUT_PROPERTY} (default: the working directory) unless {@code -rff} names a file. Stores built for
+ * {@link OpenBenchmark} are deleted at the end unless {@value #KEEP_PROPERTY} is true. With {@value #SUITE} first,
+ * the rest of the command line goes to {@link BenchSuite} ({@code actcache bench}).
  */
 public final class BenchMain {
     /** Argument selecting the quick profile. */
@@ -40,6 +41,10 @@ public final class BenchMain {
     public static final String KEEP_PROPERTY = "actcache.bench.keepStores";
     /** The ratio table, Markdown. */
     public static final String RATIOS_MD = "jmh-ratios.md";
+    /** Name of the parameter choosing disk or tmpfs ({@link BenchFiles#DISK}, {@link BenchFiles#MEMORY}). */
+    public static final String STORAGE = "storage";
+    /** First argument that runs the suite ({@link BenchSuite}, what {@code bin/actcache bench} starts) instead. */
+    public static final String SUITE = "--suite";
 
     private BenchMain() {
     }
@@ -51,15 +56,36 @@ public final class BenchMain {
      * @throws IOException                when the results cannot be written.
      */
     public static void main(final String[] args) throws CommandLineOptionException, RunnerException, IOException {
-        final List<String> jmhArgs = new ArrayList<>(Arrays.asList(args));
-        final boolean quick = jmhArgs.remove(QUICK);
-        final CommandLineOptions cli = new CommandLineOptions(jmhArgs.toArray(new String[0]));
-        if (cli.shouldHelp() || cli.shouldList() || cli.shouldListWithParams() || cli.shouldListProfilers()
-            || cli.shouldListResultFormats()) {
-            org.openjdk.jmh.Main.main(jmhArgs.toArray(new String[0]));
+        if (args.length > 0 && args[0].equals(SUITE)) {
+            BenchSuite.main(Arrays.copyOfRange(args, 1, args.length));
             return;
         }
-        final Path out = Path.of(System.getProperty(OUT_PROPERTY, "."));
+        final List<String> jmhArgs = new ArrayList<>(Arrays.asList(args));
+        final CommandLineOptions cli = new CommandLineOptions(jmhArgs.stream().filter(a -> !a.equals(QUICK))
+            .toArray(String[]::new));
+        if (cli.shouldHelp() || cli.shouldList() || cli.shouldListWithParams() || cli.shouldListProfilers()
+            || cli.shouldListResultFormats()) {
+            org.openjdk.jmh.Main.main(jmhArgs.stream().filter(a -> !a.equals(QUICK)).toArray(String[]::new));
+            return;
+        }
+        run(jmhArgs, Path.of(System.getProperty(OUT_PROPERTY, ".")));
+    }
+
+    /**
+     * Runs JMH, then writes and prints the ratio table.
+     *
+     * @param args JMH options, optionally {@value #QUICK}.
+     * @param out  the directory for {@value #RESULT_JSON} and {@value #RATIOS_MD} (created when missing).
+     * @return the results of the benchmarks that finished.
+     * @throws CommandLineOptionException when JMH rejects an option.
+     * @throws RunnerException            when JMH cannot run.
+     * @throws IOException                when the results cannot be written.
+     */
+    public static Collection<RunResult> run(final List<String> args, final Path out)
+        throws CommandLineOptionException, RunnerException, IOException {
+        final List<String> jmhArgs = new ArrayList<>(args);
+        final boolean quick = jmhArgs.remove(QUICK);
+        final CommandLineOptions cli = new CommandLineOptions(jmhArgs.toArray(new String[0]));
         Files.createDirectories(out);
         final Collection<RunResult> results;
         try {
@@ -73,6 +99,7 @@ public final class BenchMain {
         System.out.println();
         System.out.println(ratios);
         Files.writeString(out.resolve(RATIOS_MD), ratios, StandardCharsets.UTF_8);
+        return results;
     }
 
     private static org.openjdk.jmh.runner.options.Options options(final CommandLineOptions cli, final boolean quick,
@@ -99,6 +126,13 @@ public final class BenchMain {
             }
             if (!cli.getParameter(OpenBenchmark.TOTAL_GIB).hasValue()) {
                 builder.param(OpenBenchmark.TOTAL_GIB, "1", "4");
+            }
+            // N = 64 is where issue 9's merge targets are judged; tmpfs keeps the disk's writeback out of it.
+            if (!cli.getParameter(MergeBenchmark.BATCHES).hasValue()) {
+                builder.param(MergeBenchmark.BATCHES, "16", "64");
+            }
+            if (!cli.getParameter(STORAGE).hasValue()) {
+                builder.param(STORAGE, BenchFiles.MEMORY);
             }
         }
         return builder.build();
