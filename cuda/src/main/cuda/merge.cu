@@ -63,13 +63,14 @@ extern "C" __global__ void actcache_divide_f32(float* out, const float* sum, flo
     GRID_STRIDE(i, n) { out[i] = __fdiv_rn(sum[i], divisor); }
 }
 
-// Copies many small byte ranges in one launch: segment s copies bytes[s] bytes from srcs[s] to dst + dstOffsets[s].
-// blockIdx.y walks the segments; 16-byte words where source, destination and length allow, bytes otherwise.
+// Copies many small byte ranges in one launch: segment s copies bytes[s] bytes from srcs[s] + srcOffsets[s] to
+// dst + dstOffsets[s] (base addresses and offsets apart, so the host fills the tables from plain device pointers).
+// blockIdx.y walks the segments; 16-byte words where source and destination allow, bytes for the rest.
 // Large ranges go through cuMemcpyDtoDAsync instead (see docs/GPU.md).
-extern "C" __global__ void actcache_copy_segments(uint8_t* dst, const uint64_t* srcs, const uint64_t* dstOffsets,
-                                                  const uint64_t* bytes, uint32_t count) {
+extern "C" __global__ void actcache_copy_segments(uint8_t* dst, const uint64_t* srcs, const uint64_t* srcOffsets,
+                                                  const uint64_t* dstOffsets, const uint64_t* bytes, uint32_t count) {
     for (uint32_t s = blockIdx.y; s < count; s += gridDim.y) {
-        const uint8_t* src = (const uint8_t*) srcs[s];
+        const uint8_t* src = (const uint8_t*) srcs[s] + srcOffsets[s];
         uint8_t* out = dst + dstOffsets[s];
         const uint64_t length = bytes[s];
         const uint64_t first = (uint64_t) blockIdx.x * blockDim.x + threadIdx.x;

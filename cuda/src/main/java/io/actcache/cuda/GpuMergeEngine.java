@@ -417,6 +417,7 @@ public final class GpuMergeEngine {
     private void copyInto(final DeviceTensor out, final List<RowRange> ranges) {
         final DType dtype = out.dtype();
         final List<CUdeviceptr> smallSources = new ArrayList<>();
+        final List<Long> smallSourceOffsets = new ArrayList<>();
         final List<Long> smallOffsets = new ArrayList<>();
         final List<Long> smallBytes = new ArrayList<>();
         long offset = 0;
@@ -430,33 +431,40 @@ public final class GpuMergeEngine {
                     range.tensor.pointer().withByteOffset(start), bytes, context.stream()),
                     "cuMemcpyDtoDAsync(" + bytes + " bytes of " + range.tensor + ")");
             } else if (bytes > 0) {
-                smallSources.add(range.tensor.pointer().withByteOffset(start));
+                smallSources.add(range.tensor.pointer());
+                smallSourceOffsets.add(start);
                 smallOffsets.add(offset);
                 smallBytes.add(bytes);
             }
             offset += bytes;
         }
-        copySmall(out, smallSources, smallOffsets, smallBytes);
+        copySmall(out, smallSources, smallSourceOffsets, smallOffsets, smallBytes);
         context.synchronize();
     }
 
-    private void copySmall(final DeviceTensor out, final List<CUdeviceptr> sources, final List<Long> offsets,
-        final List<Long> bytes) {
+    private static long[] toArray(final List<Long> values) {
+        return values.stream().mapToLong(Long::longValue).toArray();
+    }
+
+    private void copySmall(final DeviceTensor out, final List<CUdeviceptr> sources, final List<Long> sourceOffsets,
+        final List<Long> offsets, final List<Long> bytes) {
         final int count = sources.size();
         if (count == 0) {
             return;
         }
         final long tableBytes = (long) count * Long.BYTES;
-        try (DeviceTensor table = allocate(DType.I64, Shape.of(3L * count))) {
+        try (DeviceTensor table = allocate(DType.I64, Shape.of(4L * count))) {
             final CUdeviceptr srcs = table.pointer();
-            final CUdeviceptr dstOffsets = table.pointer().withByteOffset(tableBytes);
-            final CUdeviceptr lengths = table.pointer().withByteOffset(2 * tableBytes);
-            final long[] offsetArray = offsets.stream().mapToLong(Long::longValue).toArray();
-            final long[] lengthArray = bytes.stream().mapToLong(Long::longValue).toArray();
-            // Pointer.to(pointers...) is a host array of the device addresses themselves (byte offsets included).
+            final CUdeviceptr srcOffsets = table.pointer().withByteOffset(tableBytes);
+            final CUdeviceptr dstOffsets = table.pointer().withByteOffset(2 * tableBytes);
+            final CUdeviceptr lengths = table.pointer().withByteOffset(3 * tableBytes);
+            final long[] lengthArray = toArray(bytes);
+            // Pointer.to(pointers...) is a host array of the device base addresses themselves.
             CudaResults.check(JCudaDriver.cuMemcpyHtoD(srcs, Pointer.to(sources.toArray(new CUdeviceptr[0])),
                 tableBytes), "cuMemcpyHtoD(segment table, " + count + " sources)");
-            CudaResults.check(JCudaDriver.cuMemcpyHtoD(dstOffsets, Pointer.to(offsetArray), tableBytes),
+            CudaResults.check(JCudaDriver.cuMemcpyHtoD(srcOffsets, Pointer.to(toArray(sourceOffsets)), tableBytes),
+                "cuMemcpyHtoD(segment table, " + count + " source offsets)");
+            CudaResults.check(JCudaDriver.cuMemcpyHtoD(dstOffsets, Pointer.to(toArray(offsets)), tableBytes),
                 "cuMemcpyHtoD(segment table, " + count + " offsets)");
             CudaResults.check(JCudaDriver.cuMemcpyHtoD(lengths, Pointer.to(lengthArray), tableBytes),
                 "cuMemcpyHtoD(segment table, " + count + " lengths)");
@@ -464,7 +472,8 @@ public final class GpuMergeEngine {
             // kernel runs on the context's non-blocking stream.
             CudaResults.check(JCudaDriver.cuCtxSynchronize(), "cuCtxSynchronize(segment table)");
             final long longest = java.util.Arrays.stream(lengthArray).max().orElse(0);
-            context.kernels().copySegments(out.pointer(), srcs, dstOffsets, lengths, count, longest, context.stream());
+            context.kernels().copySegments(out.pointer(), srcs, srcOffsets, dstOffsets, lengths, count, longest,
+                context.stream());
             context.synchronize(); // the table is freed when this block ends
         }
     }

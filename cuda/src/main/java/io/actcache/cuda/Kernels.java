@@ -111,23 +111,25 @@ final class Kernels implements AutoCloseable {
     }
 
     /**
-     * Copies {@code count} byte ranges described by three device tables of {@code count} u64 each.
+     * Copies {@code count} byte ranges described by four device tables of {@code count} u64 each.
      *
      * @param dst        destination base.
-     * @param srcs       source addresses.
+     * @param srcs       source base addresses.
+     * @param srcOffsets byte offsets from those bases.
      * @param dstOffsets byte offsets in {@code dst}.
      * @param bytes      lengths.
      * @param count      ranges.
      * @param maxBytes   the longest range, to size the grid.
      * @param stream     where to run.
      */
-    void copySegments(final CUdeviceptr dst, final CUdeviceptr srcs, final CUdeviceptr dstOffsets,
-        final CUdeviceptr bytes, final int count, final long maxBytes, final CUstream stream) {
+    void copySegments(final CUdeviceptr dst, final CUdeviceptr srcs, final CUdeviceptr srcOffsets,
+        final CUdeviceptr dstOffsets, final CUdeviceptr bytes, final int count, final long maxBytes,
+        final CUstream stream) {
         if (count == 0 || maxBytes == 0) {
             return;
         }
         launch(index("actcache_copy_segments"), (maxBytes + 15) / 16, Math.min(count, MAX_SEGMENT_ROWS), stream,
-            Pointer.to(dst), Pointer.to(srcs), Pointer.to(dstOffsets), Pointer.to(bytes),
+            Pointer.to(dst), Pointer.to(srcs), Pointer.to(srcOffsets), Pointer.to(dstOffsets), Pointer.to(bytes),
             Pointer.to(new int[] {count}));
     }
 
