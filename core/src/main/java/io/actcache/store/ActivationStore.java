@@ -7,6 +7,7 @@ import io.actcache.InvalidShapeException;
 import io.actcache.KeyNotFoundException;
 import io.actcache.ShapeMismatchException;
 import io.actcache.StoreIOException;
+import io.actcache.codec.Codec;
 import io.actcache.tensor.Shape;
 import io.actcache.tensor.Tensor;
 import io.actcache.tensor.TensorView;
@@ -84,7 +85,8 @@ public final class ActivationStore implements AutoCloseable {
     private State state = State.OPEN;
 
     private ActivationStore(final Path dir, final StoreOptions options, final Durability durability,
-        final int checksumBlockSize, final boolean readOnly, final boolean deleteOnClose, final StoreLock lock) {
+        final int checksumBlockSize, final int compressionBlockSize, final boolean readOnly,
+        final boolean deleteOnClose, final StoreLock lock) {
         this.dir = dir;
         this.options = options;
         this.fileLayer = options.fileLayer();
@@ -92,7 +94,7 @@ public final class ActivationStore implements AutoCloseable {
         this.readOnly = readOnly;
         this.deleteOnClose = deleteOnClose;
         this.lock = lock;
-        this.columns = new ColumnFiles(dir, options, checksumBlockSize, !readOnly);
+        this.columns = new ColumnFiles(dir, options, checksumBlockSize, compressionBlockSize, !readOnly);
     }
 
     /**
@@ -174,7 +176,7 @@ public final class ActivationStore implements AutoCloseable {
     public static ActivationStore openReadOnly(final Path dir, final StoreOptions options) {
         final StoreProperties properties = StoreProperties.read(dir);
         final ActivationStore store = new ActivationStore(dir, options, properties.durability(),
-            properties.checksumBlockSize(), true, false, null);
+            properties.checksumBlockSize(), properties.compressionBlockSize(), true, false, null);
         boolean success = false;
         try {
             store.loadForReading();
@@ -466,13 +468,13 @@ public final class ActivationStore implements AutoCloseable {
     private int rewriteColumns(final CompactOptions compactOptions) {
         final List<String> selected = new ArrayList<>();
         for (final String key : keys()) {
-            if (compactOptions.rewrites(key)) {
+            if (compactOptions.rewrites(key, index.get(key))) {
                 selected.add(key);
             }
         }
         if (!selected.isEmpty()) {
             try (Batch batch = batch()) {
-                selected.forEach(batch::rewrite);
+                selected.forEach(key -> batch.rewrite(key, compactOptions.codec().orElse(null)));
                 batch.commit();
             }
         }
@@ -485,7 +487,7 @@ public final class ActivationStore implements AutoCloseable {
         for (final Map.Entry<String, ColumnDescriptor> entry : descriptors().entrySet()) {
             final ColumnDescriptor descriptor = entry.getValue();
             long actual = 0;
-            for (final Path file : columns.files(descriptor.columnId(), descriptor.kind())) {
+            for (final Path file : columns.files(descriptor.columnId(), descriptor.kind(), descriptor.codec())) {
                 final Long size = sizes.get(StoreFiles.COLUMNS + "/" + file.getFileName());
                 if (size == null) {
                     throw new CorruptFileException("column file " + file + " of key '" + Keys.escape(entry.getKey())
@@ -584,7 +586,7 @@ public final class ActivationStore implements AutoCloseable {
     }
 
     private void verifyHeader(final String key, final ColumnDescriptor descriptor) {
-        if (descriptor.kind() != ColumnKind.DENSE) {
+        if (descriptor.kind() != ColumnKind.DENSE || descriptor.codec().isBlockCompressed()) {
             return;
         }
         final Path file = columns.dataFile(descriptor);
@@ -703,6 +705,11 @@ public final class ActivationStore implements AutoCloseable {
         return columns.mappings().mappedChunks();
     }
 
+    /** @return the column files, for tests of this package (the decompressed block pool). */
+    ColumnFiles columnFilesForTest() {
+        return columns;
+    }
+
     /** @return column files the writer holds open now (at most {@link StoreOptions#maxOpenFiles()}). */
     public int openFiles() {
         return columns.openFiles();
@@ -789,7 +796,7 @@ public final class ActivationStore implements AutoCloseable {
     public final class Batch implements AutoCloseable {
         private final LinkedHashMap<String, ColumnDescriptor> staged = new LinkedHashMap<>();
         private final LinkedHashMap<String, String> stagedMetadata = new LinkedHashMap<>();
-        private final Map<Long, ColumnKind> createdColumns = new java.util.HashMap<>();
+        private final Map<Long, List<Path>> createdColumns = new java.util.HashMap<>();
         private final Set<Path> writtenFiles = new HashSet<>();
         private boolean done;
 
@@ -829,7 +836,8 @@ public final class ActivationStore implements AutoCloseable {
                 throw new InvalidShapeException("append to key '" + Keys.escape(key) + "' overflows dim 0: "
                     + current.shape() + " + " + data.shape(), e);
             }
-            writtenFiles.addAll(columns.files(current.columnId(), current.kind())); // data and .crc
+            // data and .crc, or compressed data and block index
+            writtenFiles.addAll(columns.files(current.columnId(), current.kind(), current.codec()));
             staged.put(key, columns.appendDense(current, grown, data, key));
             CrashPoints.at(CrashPoints.Phase.DATA_WRITE);
             return this;
@@ -873,7 +881,7 @@ public final class ActivationStore implements AutoCloseable {
             ColumnDescriptor current = current(key);
             if (current == null) {
                 final long columnId = nextColumnId++;
-                createdColumns.put(columnId, ColumnKind.LIST);
+                createdColumns.put(columnId, columns.files(columnId, ColumnKind.LIST));
                 writtenFiles.addAll(columns.files(columnId, ColumnKind.LIST));
                 current = columns.createList(columnId, item.dtype(), key);
             } else if (current.kind() != ColumnKind.LIST || current.dtype() != item.dtype()) {
@@ -897,16 +905,18 @@ public final class ActivationStore implements AutoCloseable {
         }
 
         /**
-         * Stages a copy of a committed column into a new column id, byte for byte (compaction).
+         * Stages a copy of a committed column into a new column id, value for value (compaction), in
+         * {@code codec} (null: its own); a LIST column stays RAW.
          *
-         * @param key a present key, not yet staged in this batch.
+         * @param key   a present key, not yet staged in this batch.
+         * @param codec the new column's codec, or null.
          */
-        private void rewrite(final String key) {
+        private void rewrite(final String key, final Codec codec) {
             checkActive();
             final ColumnDescriptor current = index.get(key);
             if (current.kind() == ColumnKind.LIST) {
                 final long columnId = nextColumnId++;
-                createdColumns.put(columnId, ColumnKind.LIST);
+                createdColumns.put(columnId, columns.files(columnId, ColumnKind.LIST));
                 writtenFiles.addAll(columns.files(columnId, ColumnKind.LIST));
                 ColumnDescriptor copy = columns.createList(columnId, current.dtype(), key);
                 for (final TensorView item : columns.list(current, key)) {
@@ -914,7 +924,7 @@ public final class ActivationStore implements AutoCloseable {
                 }
                 staged.put(key, copy);
             } else {
-                staged.put(key, createDense(key, columns.dense(current, key)));
+                staged.put(key, createDense(key, columns.dense(current, key), codec == null ? current.codec() : codec));
             }
             CrashPoints.at(CrashPoints.Phase.DATA_WRITE);
         }
@@ -1039,15 +1049,22 @@ public final class ActivationStore implements AutoCloseable {
         }
 
         private ColumnDescriptor createDense(final String key, final TensorView data) {
+            return createDense(key, data, options.codecPolicy().codecFor(key));
+        }
+
+        /** Creates a DENSE column; scalars stay RAW whatever the codec (a block needs rows). */
+        private ColumnDescriptor createDense(final String key, final TensorView data, final Codec requested) {
+            final Codec codec = data.shape().rank() == 0 ? Codec.RAW : requested;
             final long columnId = nextColumnId++;
-            createdColumns.put(columnId, ColumnKind.DENSE);
-            writtenFiles.addAll(columns.files(columnId, ColumnKind.DENSE));
-            return columns.createDense(columnId, data, key);
+            final List<Path> files = columns.files(columnId, ColumnKind.DENSE, codec);
+            createdColumns.put(columnId, files);
+            writtenFiles.addAll(files);
+            return columns.createDense(columnId, codec, data, key);
         }
 
         private void discardWrites() {
-            createdColumns.forEach((columnId, kind) -> {
-                for (final Path file : columns.files(columnId, kind)) {
+            createdColumns.forEach((columnId, files) -> {
+                for (final Path file : files) {
                     try {
                         columns.delete(columnId, file);
                     } catch (final RuntimeException e) {
@@ -1109,8 +1126,8 @@ public final class ActivationStore implements AutoCloseable {
         final StoreProperties properties = StoreProperties.read(dir);
         final StoreLock lock = StoreLock.acquire(options.fileLayer(), dir, !deleteOnClose);
         final ActivationStore store =
-            new ActivationStore(dir, options, properties.durability(), properties.checksumBlockSize(), false,
-                deleteOnClose, lock);
+            new ActivationStore(dir, options, properties.durability(), properties.checksumBlockSize(),
+                properties.compressionBlockSize(), false, deleteOnClose, lock);
         boolean success = false;
         try {
             store.recoverAndOpenIndex(properties, lock.previousOwnerDied());

@@ -28,7 +28,14 @@ import java.nio.ByteOrder;
  *  +---------------------------------------------------------------+
  *  |                Dims: Rank x int64, dim 0 first               ...
  *  +---------------------------------------------------------------+
+ *  |     Block Entries (int64): block-compressed codecs only       |
+ *  +---------------------------------------------------------------+
+ *  |   Compressed File Bytes (int64): block-compressed codecs only |
+ *  +---------------------------------------------------------------+
  * </pre>
+ * For a block-compressed codec ({@link Codec#isBlockCompressed()}) the data bytes are the raw bytes, the tail CRC
+ * is the CRC32C of the last committed block index entry, and two fields follow the dims: the committed entries of
+ * the block index and the committed length of the compressed data file.
  * For a DENSE column the dims are the tensor's shape and the data bytes equal its byte size. For a LIST
  * column the shape is {@code [itemCount]} and the data bytes cover every item, each starting 8-byte aligned.
  */
@@ -57,6 +64,8 @@ public final class ColumnDescriptor {
     private final Shape shape;
     private final long dataBytes;
     private final int tailCrc;
+    private final long blockEntries;
+    private final long fileBytes;
 
     /**
      * @param columnId  id of the column file, never reused.
@@ -69,6 +78,22 @@ public final class ColumnDescriptor {
      */
     public ColumnDescriptor(final long columnId, final ColumnKind kind, final DType dtype, final Codec codec,
         final Shape shape, final long dataBytes, final int tailCrc) {
+        this(columnId, kind, dtype, codec, shape, dataBytes, tailCrc, 0, 0);
+    }
+
+    /**
+     * @param columnId     id of the column file, never reused.
+     * @param kind         column kind.
+     * @param dtype        element type.
+     * @param codec        byte layout.
+     * @param shape        committed shape ({@code [itemCount]} for a LIST).
+     * @param dataBytes    committed data bytes (raw bytes for a block-compressed codec).
+     * @param tailCrc      CRC32C of the last partial checksum block, or of the last block index entry.
+     * @param blockEntries committed block index entries (0 for RAW).
+     * @param fileBytes    committed bytes of the compressed data file (0 for RAW).
+     */
+    public ColumnDescriptor(final long columnId, final ColumnKind kind, final DType dtype, final Codec codec,
+        final Shape shape, final long dataBytes, final int tailCrc, final long blockEntries, final long fileBytes) {
         this.columnId = columnId;
         this.kind = kind;
         this.dtype = dtype;
@@ -76,6 +101,15 @@ public final class ColumnDescriptor {
         this.shape = shape;
         this.dataBytes = dataBytes;
         this.tailCrc = tailCrc;
+        this.blockEntries = blockEntries;
+        this.fileBytes = fileBytes;
+        if (codec.isBlockCompressed() && kind != ColumnKind.DENSE) {
+            throw new IllegalArgumentException("codec " + codec + " applies to DENSE columns only, not " + kind);
+        }
+        if (blockEntries < 0 || fileBytes < 0 || !codec.isBlockCompressed() && (blockEntries != 0 || fileBytes != 0)) {
+            throw new IllegalArgumentException("codec " + codec + " with " + blockEntries + " block entries and "
+                + fileBytes + " compressed bytes");
+        }
         if (kind == ColumnKind.DENSE && dataBytes != shape.byteSize(dtype)) {
             throw new IllegalArgumentException("DENSE " + dtype + " " + shape + " needs " + shape.byteSize(dtype)
                 + " data bytes, descriptor says " + dataBytes);
@@ -132,6 +166,29 @@ public final class ColumnDescriptor {
         return tailCrc;
     }
 
+    /** @return committed block index entries of a block-compressed column; 0 for RAW. */
+    public long blockEntries() {
+        return blockEntries;
+    }
+
+    /** @return committed bytes of a block-compressed column's data file; 0 for RAW. */
+    public long fileBytes() {
+        return fileBytes;
+    }
+
+    /**
+     * @param newShape     the shape after an append to a block-compressed column.
+     * @param newEntries   its block index entries after it.
+     * @param newFileBytes its data file bytes after it.
+     * @param lastEntryCrc the CRC32C of its last entry.
+     * @return a descriptor of the same column.
+     */
+    public ColumnDescriptor grownBlocks(final Shape newShape, final long newEntries, final long newFileBytes,
+        final int lastEntryCrc) {
+        return new ColumnDescriptor(columnId, kind, dtype, codec, newShape, newShape.byteSize(dtype), lastEntryCrc,
+            newEntries, newFileBytes);
+    }
+
     /**
      * @param newShape     the shape after a change.
      * @param newDataBytes the data bytes after it.
@@ -139,12 +196,13 @@ public final class ColumnDescriptor {
      * @return a descriptor of the same column.
      */
     public ColumnDescriptor grown(final Shape newShape, final long newDataBytes, final int newTailCrc) {
-        return new ColumnDescriptor(columnId, kind, dtype, codec, newShape, newDataBytes, newTailCrc);
+        return new ColumnDescriptor(columnId, kind, dtype, codec, newShape, newDataBytes, newTailCrc, blockEntries,
+            fileBytes);
     }
 
     /** @return bytes of the binary form. */
     public int encodedLength() {
-        return DIMS_OFFSET + shape.rank() * Long.BYTES;
+        return DIMS_OFFSET + shape.rank() * Long.BYTES + (codec.isBlockCompressed() ? 2 * Long.BYTES : 0);
     }
 
     /**
@@ -158,6 +216,9 @@ public final class ColumnDescriptor {
             .put((byte) shape.rank()).putInt(tailCrc).putLong(dataBytes);
         for (int i = 0; i < shape.rank(); i++) {
             out.putLong(shape.dim(i));
+        }
+        if (codec.isBlockCompressed()) {
+            out.putLong(blockEntries).putLong(fileBytes);
         }
     }
 
@@ -184,7 +245,10 @@ public final class ColumnDescriptor {
         for (int i = 0; i < rank; i++) {
             dims[i] = in.getLong();
         }
-        return new ColumnDescriptor(columnId, kind, dtype, codec, Shape.of(dims), dataBytes, tailCrc);
+        final long blockEntries = codec.isBlockCompressed() ? in.getLong() : 0;
+        final long fileBytes = codec.isBlockCompressed() ? in.getLong() : 0;
+        return new ColumnDescriptor(columnId, kind, dtype, codec, Shape.of(dims), dataBytes, tailCrc, blockEntries,
+            fileBytes);
     }
 
     @Override
@@ -194,7 +258,8 @@ public final class ColumnDescriptor {
         }
         final ColumnDescriptor that = (ColumnDescriptor) other;
         return columnId == that.columnId && kind == that.kind && dtype == that.dtype && codec == that.codec
-            && shape.equals(that.shape) && dataBytes == that.dataBytes && tailCrc == that.tailCrc;
+            && shape.equals(that.shape) && dataBytes == that.dataBytes && tailCrc == that.tailCrc
+            && blockEntries == that.blockEntries && fileBytes == that.fileBytes;
     }
 
     @Override

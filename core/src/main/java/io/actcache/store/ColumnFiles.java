@@ -2,6 +2,7 @@ package io.actcache.store;
 
 import io.actcache.CorruptFileException;
 import io.actcache.StoreIOException;
+import io.actcache.codec.Codec;
 import io.actcache.format.NpyHeader;
 import io.actcache.tensor.DType;
 import io.actcache.tensor.Shape;
@@ -37,14 +38,18 @@ final class ColumnFiles implements AutoCloseable {
     private final FileLayer layer;
     private final ChannelCache channels;
     private final MappingCache mappings;
+    private final BlockColumns blockColumns;
     private long bytesWritten;
 
-    ColumnFiles(final Path dir, final StoreOptions options, final int checksumBlockSize, final boolean writable) {
+    ColumnFiles(final Path dir, final StoreOptions options, final int checksumBlockSize,
+        final int compressionBlockSize, final boolean writable) {
         this.dir = dir;
         this.blockSize = checksumBlockSize;
         this.layer = options.fileLayer();
         this.channels = writable ? new ChannelCache(layer, options.maxOpenFiles()) : null;
         this.mappings = new MappingCache(options);
+        this.blockColumns = new BlockColumns(dir, compressionBlockSize, channels, mappings,
+            options.maxDecompressedBlocks());
     }
 
     /**
@@ -53,6 +58,19 @@ final class ColumnFiles implements AutoCloseable {
      * @return every file of the column.
      */
     List<Path> files(final long columnId, final ColumnKind kind) {
+        return files(columnId, kind, Codec.RAW);
+    }
+
+    /**
+     * @param columnId a column id.
+     * @param kind     its kind.
+     * @param codec    its codec.
+     * @return every file of the column.
+     */
+    List<Path> files(final long columnId, final ColumnKind kind, final Codec codec) {
+        if (codec.isBlockCompressed()) {
+            return blockColumns.files(columnId);
+        }
         if (kind == ColumnKind.LIST) {
             return List.of(listDataFile(columnId), itemsFile(columnId), checksumFile(columnId));
         }
@@ -64,6 +82,9 @@ final class ColumnFiles implements AutoCloseable {
      * @return the file holding its data.
      */
     Path dataFile(final ColumnDescriptor descriptor) {
+        if (descriptor.codec().isBlockCompressed()) {
+            return blockColumns.dataFile(descriptor.columnId());
+        }
         return descriptor.kind() == ColumnKind.LIST ? listDataFile(descriptor.columnId())
             : StoreFiles.columnFile(dir, descriptor.columnId());
     }
@@ -73,6 +94,9 @@ final class ColumnFiles implements AutoCloseable {
      * @return the apparent size of its files once cut to the committed length, without touching the disk.
      */
     long committedFileBytes(final ColumnDescriptor descriptor) {
+        if (descriptor.codec().isBlockCompressed()) {
+            return blockColumns.committedFileBytes(descriptor);
+        }
         final long checksums = ChecksumDescriptor.entryOffset(descriptor.byteSize() / blockSize);
         if (descriptor.kind() == ColumnKind.LIST) {
             return HEADER_LENGTH + descriptor.byteSize() + itemRecordOffset(descriptor.shape().dim(0)) + checksums;
@@ -82,7 +106,12 @@ final class ColumnFiles implements AutoCloseable {
 
     /** @return bytes written through this object: data, headers, item records. */
     long bytesWritten() {
-        return bytesWritten;
+        return bytesWritten + blockColumns.bytesWritten();
+    }
+
+    /** @return the block-compressed columns' files and decompressed block pool. */
+    BlockColumns blockColumns() {
+        return blockColumns;
     }
 
     /** @return the mapping cache, for accounting. */
@@ -103,6 +132,18 @@ final class ColumnFiles implements AutoCloseable {
      * @return its descriptor (uncommitted).
      */
     ColumnDescriptor createDense(final long columnId, final TensorView data, final String key) {
+        return createDense(columnId, Codec.RAW, data, key);
+    }
+
+    /**
+     * Creates a DENSE column holding {@code data} with a codec; a block-compressed codec needs rank at least 1.
+     *
+     * @return its descriptor (uncommitted).
+     */
+    ColumnDescriptor createDense(final long columnId, final Codec codec, final TensorView data, final String key) {
+        if (codec.isBlockCompressed()) {
+            return blockColumns.create(columnId, codec, data, key);
+        }
         final Path file = StoreFiles.columnFile(dir, columnId);
         write(channels.channel(file, true), file, 0, NpyHeader.encodePadded(data.dtype(), data.shape(),
             NPY_HEADER_SIZE), key);
@@ -121,6 +162,9 @@ final class ColumnFiles implements AutoCloseable {
      */
     ColumnDescriptor appendDense(final ColumnDescriptor current, final Shape grown, final TensorView data,
         final String key) {
+        if (current.codec().isBlockCompressed()) {
+            return blockColumns.append(current, grown, data, key);
+        }
         final Path file = dataFile(current);
         writeView(file, NPY_HEADER_SIZE + current.byteSize(), data, key);
         final int tail = appendChecksums(current.columnId(), file, NPY_HEADER_SIZE, current.byteSize(),
@@ -134,6 +178,9 @@ final class ColumnFiles implements AutoCloseable {
      * @return a view of its committed data.
      */
     TensorView dense(final ColumnDescriptor descriptor, final String key) {
+        if (descriptor.codec().isBlockCompressed()) {
+            return blockColumns.view(descriptor, key);
+        }
         final Path file = dataFile(descriptor);
         return new TensorView(descriptor.dtype(), descriptor.shape(),
             new ColumnMemory(mappings, descriptor.columnId(), file, NPY_HEADER_SIZE + descriptor.byteSize(), key),
@@ -148,7 +195,7 @@ final class ColumnFiles implements AutoCloseable {
      * @param whole      whether to rewrite the whole padded header (recovery).
      */
     void updateHeader(final ColumnDescriptor descriptor, final boolean whole) {
-        if (descriptor.kind() != ColumnKind.DENSE) {
+        if (descriptor.kind() != ColumnKind.DENSE || descriptor.codec().isBlockCompressed()) {
             return;
         }
         final ByteBuffer header = NpyHeader.encodePadded(descriptor.dtype(), descriptor.shape(), NPY_HEADER_SIZE);
@@ -168,7 +215,7 @@ final class ColumnFiles implements AutoCloseable {
      * @return true when the header was rewritten.
      */
     boolean repairHeader(final ColumnDescriptor descriptor) {
-        if (descriptor.kind() != ColumnKind.DENSE) {
+        if (descriptor.kind() != ColumnKind.DENSE || descriptor.codec().isBlockCompressed()) {
             return false;
         }
         final ByteBuffer expected = NpyHeader.encodePadded(descriptor.dtype(), descriptor.shape(), NPY_HEADER_SIZE);
@@ -286,6 +333,10 @@ final class ColumnFiles implements AutoCloseable {
      * @param strict     whether a file shorter than committed is corruption (recovery) or ignored.
      */
     void truncateToCommitted(final ColumnDescriptor descriptor, final boolean strict) {
+        if (descriptor.codec().isBlockCompressed()) {
+            blockColumns.truncateToCommitted(descriptor, strict, (file, length) -> truncate(file, length, strict));
+            return;
+        }
         if (descriptor.kind() == ColumnKind.LIST) {
             truncate(listDataFile(descriptor.columnId()), HEADER_LENGTH + descriptor.byteSize(), strict);
             truncate(itemsFile(descriptor.columnId()), itemRecordOffset(descriptor.shape().dim(0)), strict);
@@ -320,6 +371,7 @@ final class ColumnFiles implements AutoCloseable {
      */
     void delete(final long columnId, final Path file) {
         mappings.invalidate(columnId);
+        blockColumns.release(columnId);
         channels.invalidate(file);
         try {
             layer.deleteIfExists(file);
@@ -336,8 +388,12 @@ final class ColumnFiles implements AutoCloseable {
      */
     void release(final long columnId, final ColumnKind kind) {
         mappings.invalidate(columnId);
+        blockColumns.release(columnId);
         if (channels != null) {
             files(columnId, kind).forEach(channels::invalidate);
+            if (kind == ColumnKind.DENSE) {
+                blockColumns.files(columnId).forEach(channels::invalidate);
+            }
         }
     }
 
@@ -345,6 +401,7 @@ final class ColumnFiles implements AutoCloseable {
     @Override
     public void close() {
         try {
+            blockColumns.close();
             if (channels != null) {
                 channels.close();
             }
@@ -363,6 +420,9 @@ final class ColumnFiles implements AutoCloseable {
      * @throws CorruptFileException naming the file, key, block and offset of the first mismatch.
      */
     long verify(final ColumnDescriptor descriptor, final String key) {
+        if (descriptor.codec().isBlockCompressed()) {
+            return blockColumns.verify(descriptor, key);
+        }
         final Path data = dataFile(descriptor);
         final Path sums = checksumFile(descriptor.columnId());
         final long dataStart = descriptor.kind() == ColumnKind.LIST ? HEADER_LENGTH : NPY_HEADER_SIZE;

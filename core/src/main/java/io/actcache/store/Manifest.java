@@ -118,8 +118,14 @@ public record Manifest(long epoch, long nextColumnId, Map<String, ColumnDescript
                 json.writeObjectFieldStart(entry.getKey());
                 json.writeNumberField("id", column.columnId());
                 final boolean list = column.kind() == ColumnKind.LIST;
+                final boolean blocks = column.codec().isBlockCompressed();
                 json.writeStringField("file", StoreFiles.COLUMNS + "/" + column.columnId()
-                    + (list ? StoreFiles.LIST_EXTENSION : StoreFiles.NPY_EXTENSION));
+                    + (list ? StoreFiles.LIST_EXTENSION : blocks ? StoreFiles.BLOCKS_EXTENSION
+                    : StoreFiles.NPY_EXTENSION));
+                if (blocks) {
+                    json.writeStringField("blockIndex", StoreFiles.COLUMNS + "/" + column.columnId()
+                        + StoreFiles.BLOCK_INDEX_EXTENSION);
+                }
                 if (list) {
                     json.writeStringField("items", StoreFiles.COLUMNS + "/" + column.columnId()
                         + StoreFiles.ITEMS_EXTENSION);
@@ -134,7 +140,12 @@ public record Manifest(long epoch, long nextColumnId, Map<String, ColumnDescript
                 json.writeEndArray();
                 json.writeNumberField("bytes", column.byteSize());
                 json.writeNumberField("tailCrc", column.tailCrc());
-                json.writeNumberField("dataOffset", list ? ListColumnDescriptor.HEADER_LENGTH : DATA_OFFSET);
+                if (blocks) {
+                    json.writeNumberField("blockEntries", column.blockEntries());
+                    json.writeNumberField("fileBytes", column.fileBytes());
+                } else {
+                    json.writeNumberField("dataOffset", list ? ListColumnDescriptor.HEADER_LENGTH : DATA_OFFSET);
+                }
                 json.writeEndObject();
             }
             json.writeEndObject();
@@ -304,6 +315,8 @@ public record Manifest(long epoch, long nextColumnId, Map<String, ColumnDescript
             Shape shape = null;
             long bytes = -1;
             int tailCrc = 0;
+            long blockEntries = 0;
+            long fileBytes = 0;
             while (json.nextToken() == JsonToken.FIELD_NAME) {
                 final String field = json.currentName();
                 json.nextToken();
@@ -328,6 +341,8 @@ public record Manifest(long epoch, long nextColumnId, Map<String, ColumnDescript
                         break;
                     case "bytes": bytes = json.getLongValue(); break;
                     case "tailCrc": tailCrc = json.getIntValue(); break;
+                    case "blockEntries": blockEntries = json.getLongValue(); break;
+                    case "fileBytes": fileBytes = json.getLongValue(); break;
                     default: json.skipChildren();
                 }
             }
@@ -335,7 +350,8 @@ public record Manifest(long epoch, long nextColumnId, Map<String, ColumnDescript
                 throw corrupt(file, json, "column '" + key + "' lacks id, kind, dtype, codec, shape or bytes");
             }
             try {
-                out.put(key, new ColumnDescriptor(id, kind, dtype, codec, shape, bytes, tailCrc));
+                out.put(key, new ColumnDescriptor(id, kind, dtype, codec, shape, bytes, tailCrc, blockEntries,
+                    fileBytes));
             } catch (final IllegalArgumentException e) {
                 throw corrupt(file, json, "column '" + key + "': " + e.getMessage());
             }

@@ -37,6 +37,10 @@ public final class StoreFiles {
     public static final String ITEMS_EXTENSION = ".items";
     /** Extension of column checksum files. */
     public static final String CHECKSUM_EXTENSION = ".crc";
+    /** Extension of block-compressed column data files (LZ4, SHUFFLE_LZ4). */
+    public static final String BLOCKS_EXTENSION = ".blk";
+    /** Extension of block-compressed column block indexes. */
+    public static final String BLOCK_INDEX_EXTENSION = ".bix";
 
     private StoreFiles() {
     }
@@ -69,7 +73,8 @@ public final class StoreFiles {
         }
         final String extension = fileName.substring(dot);
         if (!extension.equals(NPY_EXTENSION) && !extension.equals(LIST_EXTENSION)
-            && !extension.equals(ITEMS_EXTENSION) && !extension.equals(CHECKSUM_EXTENSION)) {
+            && !extension.equals(ITEMS_EXTENSION) && !extension.equals(CHECKSUM_EXTENSION)
+            && !extension.equals(BLOCKS_EXTENSION) && !extension.equals(BLOCK_INDEX_EXTENSION)) {
             return -1;
         }
         final String digits = fileName.substring(0, dot);

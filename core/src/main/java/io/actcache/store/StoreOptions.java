@@ -19,6 +19,9 @@ public final class StoreOptions {
     private final int maxOpenFiles;
     private final long checkpointJournalBytes;
     private final int checksumBlockSize;
+    private final int compressionBlockSize;
+    private final int maxDecompressedBlocks;
+    private final CodecPolicy codecPolicy;
     private final FileLayer fileLayer;
 
     private StoreOptions(final Builder builder) {
@@ -30,6 +33,9 @@ public final class StoreOptions {
         this.maxOpenFiles = builder.maxOpenFiles;
         this.checkpointJournalBytes = builder.checkpointJournalBytes;
         this.checksumBlockSize = builder.checksumBlockSize;
+        this.compressionBlockSize = builder.compressionBlockSize;
+        this.maxDecompressedBlocks = builder.maxDecompressedBlocks;
+        this.codecPolicy = builder.codecPolicy;
         this.fileLayer = builder.fileLayer;
     }
 
@@ -54,6 +60,9 @@ public final class StoreOptions {
         builder.maxOpenFiles = maxOpenFiles;
         builder.checkpointJournalBytes = checkpointJournalBytes;
         builder.checksumBlockSize = checksumBlockSize;
+        builder.compressionBlockSize = compressionBlockSize;
+        builder.maxDecompressedBlocks = maxDecompressedBlocks;
+        builder.codecPolicy = codecPolicy;
         builder.fileLayer = fileLayer;
         return builder;
     }
@@ -101,6 +110,27 @@ public final class StoreOptions {
         return checksumBlockSize;
     }
 
+    /**
+     * @return raw bytes per block of LZ4 and SHUFFLE_LZ4 columns (a creation option, kept in
+     *     {@code actcache.properties}).
+     */
+    public int compressionBlockSize() {
+        return compressionBlockSize;
+    }
+
+    /** @return decompressed blocks the store keeps off-heap for reads of compressed columns (the pool's bound). */
+    public int maxDecompressedBlocks() {
+        return maxDecompressedBlocks;
+    }
+
+    /**
+     * @return the codec of each new DENSE column, by key pattern (an option of the writer that creates columns;
+     *     existing columns change codec only through {@code compact}).
+     */
+    public CodecPolicy codecPolicy() {
+        return codecPolicy;
+    }
+
     /** @return the seam every file change goes through; only tests in this package replace it. */
     FileLayer fileLayer() {
         return fileLayer;
@@ -111,7 +141,8 @@ public final class StoreOptions {
         return "StoreOptions{durability=" + durability + ", expectedKeys=" + expectedKeys + ", chunkSize=" + chunkSize
             + ", maxMappedChunks=" + maxMappedChunks + ", maxMappedBytes=" + maxMappedBytes + ", maxOpenFiles="
             + maxOpenFiles + ", checkpointJournalBytes=" + checkpointJournalBytes + ", checksumBlockSize="
-            + checksumBlockSize + "}";
+            + checksumBlockSize + ", compressionBlockSize=" + compressionBlockSize + ", maxDecompressedBlocks="
+            + maxDecompressedBlocks + ", codecPolicy=" + codecPolicy + "}";
     }
 
     /** Mutable builder; {@link #build()} validates. */
@@ -124,6 +155,9 @@ public final class StoreOptions {
         private int maxOpenFiles = 64;
         private long checkpointJournalBytes = 16L << 20;
         private int checksumBlockSize = 64 << 10;
+        private int compressionBlockSize = io.actcache.codec.BlockFileDescriptor.DEFAULT_BLOCK_SIZE;
+        private int maxDecompressedBlocks = 64;
+        private CodecPolicy codecPolicy = CodecPolicy.raw();
         private FileLayer fileLayer = FileLayer.system();
 
         private Builder() {
@@ -213,6 +247,34 @@ public final class StoreOptions {
         }
 
         /**
+         * @param value raw bytes per block of compressed columns, a power of two from 4 KiB to 16 MiB (a creation
+         *              option; a reopened store keeps the one it was created with).
+         * @return this.
+         */
+        public Builder compressionBlockSize(final int value) {
+            this.compressionBlockSize = value;
+            return this;
+        }
+
+        /**
+         * @param value decompressed blocks kept for reads of compressed columns, at least 2.
+         * @return this.
+         */
+        public Builder maxDecompressedBlocks(final int value) {
+            this.maxDecompressedBlocks = value;
+            return this;
+        }
+
+        /**
+         * @param value the codec of each new DENSE column by key pattern.
+         * @return this.
+         */
+        public Builder codecPolicy(final CodecPolicy value) {
+            this.codecPolicy = java.util.Objects.requireNonNull(value, "codecPolicy");
+            return this;
+        }
+
+        /**
          * @return the options.
          * @throws IllegalArgumentException naming the setting and its bounds when a value is out of range.
          */
@@ -233,6 +295,13 @@ public final class StoreOptions {
             if (Integer.bitCount(checksumBlockSize) != 1) {
                 throw new IllegalArgumentException("checksumBlockSize must be a power of two, was " + checksumBlockSize);
             }
+            check("compressionBlockSize", compressionBlockSize, io.actcache.codec.BlockFileDescriptor.MIN_BLOCK_SIZE,
+                io.actcache.codec.BlockFileDescriptor.MAX_BLOCK_SIZE);
+            if (Integer.bitCount(compressionBlockSize) != 1) {
+                throw new IllegalArgumentException("compressionBlockSize must be a power of two, was "
+                    + compressionBlockSize);
+            }
+            check("maxDecompressedBlocks", maxDecompressedBlocks, 2, 1 << 20);
             return new StoreOptions(this);
         }
 

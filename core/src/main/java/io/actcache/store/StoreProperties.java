@@ -31,14 +31,17 @@ public final class StoreProperties {
     private static final String DURABILITY = "durability";
     private static final String EXPECTED_KEYS = "expected.keys";
     private static final String CHECKSUM_BLOCK_SIZE = "checksum.block.size";
+    private static final String COMPRESSION_BLOCK_SIZE = "compression.block.size";
 
     private final int formatVersion;
     private final Durability durability;
     private final long expectedKeys;
     private final int checksumBlockSize;
+    private final int compressionBlockSize;
 
     private StoreProperties(final int formatVersion, final Durability durability, final long expectedKeys,
-        final int checksumBlockSize) {
+        final int checksumBlockSize, final int compressionBlockSize) {
+        this.compressionBlockSize = compressionBlockSize;
         this.formatVersion = formatVersion;
         this.durability = durability;
         this.expectedKeys = expectedKeys;
@@ -51,7 +54,7 @@ public final class StoreProperties {
      */
     public static StoreProperties of(final StoreOptions options) {
         return new StoreProperties(FORMAT_VERSION, options.durability(), options.expectedKeys(),
-            options.checksumBlockSize());
+            options.checksumBlockSize(), options.compressionBlockSize());
     }
 
     /** @return the store's format version (agrona {@link SemanticVersion}). */
@@ -67,6 +70,11 @@ public final class StoreProperties {
     /** @return the index sizing chosen at creation. */
     public long expectedKeys() {
         return expectedKeys;
+    }
+
+    /** @return raw bytes per block of compressed columns (a store created before it existed: the default). */
+    public int compressionBlockSize() {
+        return compressionBlockSize;
     }
 
     /** @return bytes per checksum block of column data. */
@@ -98,6 +106,7 @@ public final class StoreProperties {
         properties.setProperty(DURABILITY, durability.name());
         properties.setProperty(EXPECTED_KEYS, Long.toString(expectedKeys));
         properties.setProperty(CHECKSUM_BLOCK_SIZE, Integer.toString(checksumBlockSize));
+        properties.setProperty(COMPRESSION_BLOCK_SIZE, Integer.toString(compressionBlockSize));
         final StringWriter text = new StringWriter();
         try {
             properties.store(text, "actcache store: do not edit");
@@ -141,6 +150,7 @@ public final class StoreProperties {
         final Durability durability;
         final long expectedKeys;
         final int blockSize;
+        final int compressionBlockSize;
         try {
             durability = Durability.valueOf(required(file, properties, DURABILITY));
             expectedKeys = Long.parseLong(required(file, properties, EXPECTED_KEYS));
@@ -149,10 +159,18 @@ public final class StoreProperties {
                 throw new IllegalArgumentException(CHECKSUM_BLOCK_SIZE + " " + blockSize
                     + " is not a power of two >= 4096");
             }
+            compressionBlockSize = Integer.parseInt(properties.getProperty(COMPRESSION_BLOCK_SIZE,
+                Integer.toString(io.actcache.codec.BlockFileDescriptor.DEFAULT_BLOCK_SIZE)));
+            if (compressionBlockSize < io.actcache.codec.BlockFileDescriptor.MIN_BLOCK_SIZE
+                || compressionBlockSize > io.actcache.codec.BlockFileDescriptor.MAX_BLOCK_SIZE
+                || Integer.bitCount(compressionBlockSize) != 1) {
+                throw new IllegalArgumentException(COMPRESSION_BLOCK_SIZE + " " + compressionBlockSize
+                    + " is not a power of two in [4096, 16 MiB]");
+            }
         } catch (final IllegalArgumentException e) {
             throw new CorruptFileException(file + ": bad value: " + e.getMessage(), e);
         }
-        return new StoreProperties(version, durability, expectedKeys, blockSize);
+        return new StoreProperties(version, durability, expectedKeys, blockSize, compressionBlockSize);
     }
 
     /**

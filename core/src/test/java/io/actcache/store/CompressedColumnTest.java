@@ -1,0 +1,241 @@
+package io.actcache.store;
+
+import io.actcache.CorruptFileException;
+import io.actcache.codec.BlockFileDescriptor;
+import io.actcache.codec.Codec;
+import io.actcache.tensor.DType;
+import io.actcache.tensor.Shape;
+import io.actcache.tensor.Tensor;
+import io.actcache.tensor.TensorView;
+import io.actcache.testing.TestData;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.regex.Pattern;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * LZ4 and SHUFFLE_LZ4 columns on real files: values round-trip through appends that continue partial blocks,
+ * reopen and reader processes' views; row ranges decompress only their blocks into the bounded pool; compaction
+ * changes codecs; and every kind of damage (a flipped byte in a block, a truncated block index, an index whose raw
+ * length disagrees with the block, an unknown codec id) is a {@link CorruptFileException} naming key, file and block.
+ */
+class CompressedColumnTest {
+    private static final int BLOCK = 4096;
+
+    @TempDir
+    Path tmp;
+
+    private StoreOptions options(final Codec codec) {
+        return StoreOptions.builder().compressionBlockSize(BLOCK).maxDecompressedBlocks(4)
+            .codecPolicy(CodecPolicy.builder().prefix("act", codec).build()).build();
+    }
+
+    /** A tensor with runs of zeros and repeated exponents, so compression has something to find. */
+    private static Tensor compressible(final DType dtype, final long rows, final long seed) {
+        final Tensor random = TestData.random(dtype, Shape.of(rows, 100), seed);
+        final Tensor tensor = Tensor.allocate(dtype, Shape.of(rows, 100));
+        random.view().copyTo(tensor, 0);
+        for (long i = 0; i < tensor.view().byteSize(); i++) {
+            if (i % 5 < 2) {
+                tensor.buffer().put((int) i, (byte) 0);
+            }
+        }
+        return tensor;
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = Codec.class, names = {"LZ4", "SHUFFLE_LZ4"})
+    void shouldRoundTripAppendsThatContinuePartialBlocksAcrossReopen(final Codec codec) {
+        final Path dir = tmp.resolve("s");
+        final Tensor a = compressible(DType.F32, 7, 1);
+        final Tensor b = compressible(DType.F32, 33, 2);
+        final Tensor c = compressible(DType.F32, 1, 3);
+        try (ActivationStore store = ActivationStore.create(dir, options(codec))) {
+            store.append("act", a);
+            store.append("act", b);
+            store.append("raw", a);
+            assertEquals(codec, store.describe("act").codec());
+            assertEquals(Codec.RAW, store.describe("raw").codec());
+            assertTrue(store.describe("act").blockEntries() > 0);
+        }
+        try (ActivationStore store = ActivationStore.open(dir, options(codec))) {
+            store.append("act", c);
+            final TensorView view = store.get("act");
+            assertEquals(Shape.of(41, 100), view.shape());
+            assertTrue(view.rows(0, 7).contentEquals(a.view()));
+            assertTrue(view.rows(7, 40).contentEquals(b.view()));
+            assertTrue(view.rows(40, 41).contentEquals(c.view()));
+            assertEquals(41 * 400, store.verify("act"));
+            assertTrue(Files.exists(dir.resolve("columns/" + store.describe("act").columnId() + ".blk")));
+        }
+        try (ActivationStore reader = ActivationStore.openReadOnly(dir)) {
+            assertTrue(reader.get("act").rows(7, 40).contentEquals(b.view()));
+            reader.verify();
+        }
+    }
+
+    @Test
+    void shouldDecompressOnlyTheBlocksOfARowRangeIntoTheBoundedPool() {
+        final Tensor data = compressible(DType.F32, 1024, 4); // 400 KiB: 100 blocks of 4 KiB
+        try (ActivationStore store = ActivationStore.create(tmp.resolve("s"), options(Codec.SHUFFLE_LZ4))) {
+            store.append("act", data);
+            final BlockPool pool = store.columnFilesForTest().blockColumns().pool();
+            final long before = pool.decompressions();
+            // Rows 500..510 are bytes [200000, 204000): blocks 48 and 49.
+            assertTrue(store.get("act").rows(500, 510).contentEquals(data.view().rows(500, 510)));
+            assertEquals(2, pool.decompressions() - before);
+            assertTrue(store.get("act").contentEquals(data.view()));
+            assertEquals(4L * BLOCK, pool.pooledBytes());
+        }
+    }
+
+    @Test
+    void shouldChangeCodecsByCompactionAndBack() throws IOException {
+        final Tensor data = compressible(DType.BF16, 300, 5);
+        final Path dir = tmp.resolve("s");
+        try (ActivationStore store = ActivationStore.create(dir, StoreOptions.builder().compressionBlockSize(BLOCK)
+            .build())) {
+            store.append("act_0", data);
+            store.append("act_1", data);
+            store.put("scalar", Tensor.allocate(DType.F32, Shape.of()));
+            final CompactionReport report = store.compact(CompactOptions.builder().rewrite(Pattern.compile("act_.*"))
+                .codec(Codec.SHUFFLE_LZ4).build());
+            assertEquals(2, report.columnsRewritten());
+            assertEquals(Codec.SHUFFLE_LZ4, store.describe("act_0").codec());
+            assertEquals(Codec.RAW, store.describe("scalar").codec());
+            assertTrue(store.get("act_1").contentEquals(data.view()));
+            assertTrue(store.bytesOnDisk() > 0);
+        }
+        try (ActivationStore store = ActivationStore.open(dir)) {
+            assertTrue(store.get("act_0").contentEquals(data.view()));
+            store.compact(CompactOptions.builder().codec(Codec.RAW).build());
+            assertEquals(Codec.RAW, store.describe("act_0").codec());
+            assertTrue(store.get("act_0").contentEquals(data.view()));
+            try (var files = Files.list(dir.resolve("columns"))) {
+                assertFalse(files.anyMatch(f -> f.toString().endsWith(".blk") || f.toString().endsWith(".bix")));
+            }
+        }
+    }
+
+    @Test
+    void shouldNameKeyFileAndBlockOfAFlippedByte() throws IOException {
+        final Path dir = storeWith(compressible(DType.F32, 100, 6));
+        final Path blk = onlyFile(dir, ".blk");
+        flip(blk, BlockFileDescriptor.HEADER_LENGTH + 10);
+        try (ActivationStore store = ActivationStore.open(dir)) {
+            final CorruptFileException e = assertThrows(CorruptFileException.class, () -> store.verify("act"));
+            assertTrue(e.getMessage().contains("key 'act'") && e.getMessage().contains(blk.toString())
+                && e.getMessage().contains("block 0") && e.getMessage().contains("CRC32C"), e.getMessage());
+            final CorruptFileException read = assertThrows(CorruptFileException.class,
+                () -> store.get("act").getFloat(0));
+            assertTrue(read.getMessage().contains("block 0"), read.getMessage());
+            assertEquals(100, store.get("act").shape().dim(0));
+        }
+    }
+
+    @Test
+    void shouldNameATruncatedBlockIndex() throws IOException {
+        final Path dir = storeWith(compressible(DType.F32, 100, 7));
+        final Path bix = onlyFile(dir, ".bix");
+        try (FileChannel channel = FileChannel.open(bix, StandardOpenOption.WRITE)) {
+            channel.truncate(channel.size() - 1);
+        }
+        try (ActivationStore store = ActivationStore.openReadOnly(dir)) {
+            final CorruptFileException e = assertThrows(CorruptFileException.class, () -> store.get("act"));
+            assertTrue(e.getMessage().contains("key 'act'") && e.getMessage().contains(bix.toString())
+                && e.getMessage().contains("truncated block index"), e.getMessage());
+        }
+    }
+
+    @Test
+    void shouldRefuseADecompressedLengthThatDisagreesWithTheIndex() throws IOException {
+        final Path dir = storeWith(compressible(DType.F32, 100, 8));
+        final Path bix = onlyFile(dir, ".bix");
+        // Block 1 is full (4096 raw bytes); make its entry say 4000, with a valid entry CRC.
+        rewriteEntry(bix, 1, entry -> entry.putInt(BlockFileDescriptor.RAW_LENGTH_OFFSET, 4000));
+        try (ActivationStore store = ActivationStore.openReadOnly(dir)) {
+            final CorruptFileException e = assertThrows(CorruptFileException.class, store::verify);
+            assertTrue(e.getMessage().contains(bix.toString()) && e.getMessage().contains("entry 2"), e.getMessage());
+        }
+        // The last (partial) block's raw length, off by one, passes the index checks but not the decoder.
+        final Path dir2 = storeWith(compressible(DType.F32, 3, 9)); // 1200 bytes: one partial block
+        final Path bix2 = onlyFile(dir2, ".bix");
+        final Path blk2 = onlyFile(dir2, ".blk");
+        rewriteEntry(bix2, 0, entry -> entry.putInt(BlockFileDescriptor.RAW_LENGTH_OFFSET, 1201));
+        try (ActivationStore store = ActivationStore.openReadOnly(dir2)) {
+            final CorruptFileException e = assertThrows(CorruptFileException.class, store::verify);
+            assertTrue(e.getMessage().contains(bix2.toString()) || e.getMessage().contains(blk2.toString()),
+                e.getMessage());
+        }
+    }
+
+    @Test
+    void shouldNameAnUnknownCodecIdInABlockFileHeader() throws IOException {
+        final Path dir = storeWith(compressible(DType.F32, 10, 10));
+        final Path blk = onlyFile(dir, ".blk");
+        try (FileChannel channel = FileChannel.open(blk, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+            final ByteBuffer header = ByteBuffer.allocate(BlockFileDescriptor.HEADER_LENGTH).order(ByteOrder.LITTLE_ENDIAN);
+            channel.read(header, 0);
+            header.put(BlockFileDescriptor.CODEC_OFFSET, (byte) 77);
+            final java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+            crc.update(header.array(), 0, BlockFileDescriptor.HEADER_CRC_OFFSET);
+            header.putInt(BlockFileDescriptor.HEADER_CRC_OFFSET, (int) crc.getValue());
+            channel.write(header.flip(), 0);
+        }
+        try (ActivationStore store = ActivationStore.openReadOnly(dir)) {
+            final CorruptFileException e = assertThrows(CorruptFileException.class, () -> store.get("act"));
+            assertTrue(e.getMessage().contains("unknown codec id 77") && e.getMessage().contains(blk.toString())
+                && e.getMessage().contains("key 'act'"), e.getMessage());
+        }
+    }
+
+    private Path storeWith(final Tensor data) {
+        final Path dir = tmp.resolve("s" + System.nanoTime());
+        try (ActivationStore store = ActivationStore.create(dir, options(Codec.LZ4))) {
+            store.append("act", data);
+        }
+        return dir;
+    }
+
+    private static Path onlyFile(final Path dir, final String extension) throws IOException {
+        try (var files = Files.list(dir.resolve("columns"))) {
+            return files.filter(f -> f.toString().endsWith(extension)).findFirst().orElseThrow();
+        }
+    }
+
+    private static void flip(final Path file, final long offset) throws IOException {
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+            final ByteBuffer one = ByteBuffer.allocate(1);
+            channel.read(one, offset);
+            one.put(0, (byte) (one.get(0) ^ 0x40));
+            channel.write(one.clear(), offset);
+        }
+    }
+
+    private static void rewriteEntry(final Path bix, final long entry,
+        final java.util.function.Consumer<ByteBuffer> change) throws IOException {
+        try (FileChannel channel = FileChannel.open(bix, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+            final ByteBuffer bytes = ByteBuffer.allocate(BlockFileDescriptor.ENTRY_LENGTH).order(ByteOrder.LITTLE_ENDIAN);
+            channel.read(bytes, BlockFileDescriptor.entryOffset(entry));
+            change.accept(bytes);
+            final java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+            crc.update(bytes.array(), 0, BlockFileDescriptor.ENTRY_CRC_OFFSET);
+            bytes.putInt(BlockFileDescriptor.ENTRY_CRC_OFFSET, (int) crc.getValue());
+            channel.write(bytes.clear(), BlockFileDescriptor.entryOffset(entry));
+        }
+    }
+}
