@@ -274,9 +274,45 @@ public final class GpuMergeEngine {
      * @return the concatenation on the device.
      */
     public DeviceTensor uploadConcat(final String key, final List<TensorView> parts) {
+        final DeviceTensor out = allocate(concatDType(key, parts), concatShape(key, parts));
+        try {
+            uploadConcatInto(key, parts, out);
+            return out;
+        } catch (final RuntimeException e) {
+            out.close();
+            throw e;
+        }
+    }
+
+    /**
+     * Host (mapped pages) to device concat into a tensor the caller allocated (and may reuse).
+     *
+     * @param key    the key, for messages.
+     * @param parts  host views of one dtype and equal trailing dims.
+     * @param target a tensor of their dtype whose shape is the concatenation's.
+     */
+    public void uploadConcatInto(final String key, final List<TensorView> parts, final DeviceTensor target) {
+        final Shape shape = concatShape(key, parts);
+        if (concatDType(key, parts) != target.dtype() || !shape.equals(target.shape())) {
+            throw new ShapeMismatchException("cannot concat key '" + key + "' into " + target + ": the parts make "
+                + parts.get(0).dtype() + " " + shape);
+        }
+        long offset = 0;
+        for (final TensorView part : parts) {
+            context.upload(part, target, offset);
+            offset += part.byteSize();
+        }
+    }
+
+    private static DType concatDType(final String key, final List<TensorView> parts) {
         if (parts.isEmpty()) {
             throw new IllegalArgumentException("concat of key '" + key + "' needs at least one part");
         }
+        return parts.get(0).dtype();
+    }
+
+    private static Shape concatShape(final String key, final List<TensorView> parts) {
+        concatDType(key, parts); // refuses an empty list
         final TensorView first = parts.get(0);
         long rows = 0;
         for (final TensorView part : parts) {
@@ -287,18 +323,7 @@ public final class GpuMergeEngine {
             }
             rows += part.shape().dim(0);
         }
-        final DeviceTensor out = allocate(first.dtype(), first.shape().withDim0(rows));
-        try {
-            long offset = 0;
-            for (final TensorView part : parts) {
-                context.upload(part, out, offset);
-                offset += part.byteSize();
-            }
-            return out;
-        } catch (final RuntimeException e) {
-            out.close();
-            throw e;
-        }
+        return first.shape().withDim0(rows);
     }
 
     /**
