@@ -60,8 +60,8 @@ final class HostTransfers implements AutoCloseable {
             return;
         }
         final HostTransferMode mode = context.hostTransferMode();
-        if (mode == HostTransferMode.REGISTERED
-            || mode == HostTransferMode.AUTO && !registrationRefused && length >= REGISTER_MIN_BYTES) {
+        if (mode == HostTransferMode.REGISTERED || mode == HostTransferMode.AUTO && !registrationRefused
+            && length >= REGISTER_MIN_BYTES && isOffHeap(view)) {
             if (uploadRegistered(view, target, length, mode == HostTransferMode.REGISTERED)) {
                 return;
             }
@@ -97,6 +97,13 @@ final class HostTransfers implements AutoCloseable {
         }
         buffers[0].awaitIdle();
         buffers[1].awaitIdle();
+    }
+
+    /** @return true when the view's first byte is in direct (mapped or native) memory, which can be registered. */
+    private static boolean isOffHeap(final TensorView view) {
+        final boolean[] direct = {false};
+        view.visitBytes(0, Math.min(1, view.byteSize()), piece -> direct[0] = piece.isDirect());
+        return direct[0];
     }
 
     private boolean uploadRegistered(final TensorView view, final CUdeviceptr target, final long length,
