@@ -63,16 +63,23 @@ extern "C" __global__ void actcache_divide_f32(float* out, const float* sum, flo
     GRID_STRIDE(i, n) { out[i] = __fdiv_rn(sum[i], divisor); }
 }
 
-// Copies many small byte ranges in one launch: segment s copies bytes[s] bytes from srcs[s] + srcOffsets[s] to
-// dst + dstOffsets[s] (base addresses and offsets apart, so the host fills the tables from plain device pointers).
-// blockIdx.y walks the segments; 16-byte words where source and destination allow, bytes for the rest.
-// Large ranges go through cuMemcpyDtoDAsync instead (see docs/GPU.md).
-extern "C" __global__ void actcache_copy_segments(uint8_t* dst, const uint64_t* srcs, const uint64_t* srcOffsets,
-                                                  const uint64_t* dstOffsets, const uint64_t* bytes, uint32_t count) {
+// Segments one launch of actcache_copy_segments copies, passed by value as a kernel parameter (3 KiB, inside the
+// 4 KiB parameter space), so a merge of small batches needs no table allocation or upload, and no synchronization.
+#define ACTCACHE_MAX_SEGMENTS 128
+struct Segments {
+    uint64_t src[ACTCACHE_MAX_SEGMENTS];       // source address of each range
+    uint64_t dstOffset[ACTCACHE_MAX_SEGMENTS]; // byte offset of each range in dst
+    uint64_t bytes[ACTCACHE_MAX_SEGMENTS];     // length of each range
+};
+
+// Copies up to ACTCACHE_MAX_SEGMENTS small byte ranges in one launch. blockIdx.y walks the segments; 16-byte words
+// where source and destination are aligned, bytes for the rest. Large ranges go through cuMemcpyDtoDAsync instead
+// (see docs/GPU.md).
+extern "C" __global__ void actcache_copy_segments(uint8_t* dst, const Segments segments, uint32_t count) {
     for (uint32_t s = blockIdx.y; s < count; s += gridDim.y) {
-        const uint8_t* src = (const uint8_t*) srcs[s] + srcOffsets[s];
-        uint8_t* out = dst + dstOffsets[s];
-        const uint64_t length = bytes[s];
+        const uint8_t* src = (const uint8_t*) segments.src[s];
+        uint8_t* out = dst + segments.dstOffset[s];
+        const uint64_t length = segments.bytes[s];
         const uint64_t first = (uint64_t) blockIdx.x * blockDim.x + threadIdx.x;
         const uint64_t stride = (uint64_t) blockDim.x * gridDim.x;
         uint64_t done = 0;

@@ -17,12 +17,12 @@ public final class DeviceTensor implements AutoCloseable {
     private final GpuContext context;
     private final DType dtype;
     private final Shape shape;
-    private final CUdeviceptr pointer;
+    private final DevicePointer pointer;
     private final long byteSize;
     private Runnable onClose;
     private boolean closed;
 
-    DeviceTensor(final GpuContext context, final DType dtype, final Shape shape, final CUdeviceptr pointer,
+    DeviceTensor(final GpuContext context, final DType dtype, final Shape shape, final DevicePointer pointer,
         final long byteSize) {
         this.context = context;
         this.dtype = dtype;
@@ -111,6 +111,15 @@ public final class DeviceTensor implements AutoCloseable {
     /** @param action run once when this tensor is closed (an engine's budget accounting). */
     void onClose(final Runnable action) {
         this.onClose = action;
+    }
+
+    /**
+     * @return the device address of byte 0, as a number (for addresses passed by value to kernels).
+     * @throws AlreadyClosedException after {@link #close()}.
+     */
+    long address() {
+        pointer();
+        return pointer.address();
     }
 
     /** @return the pointer without the closed check, for the owner's free. */

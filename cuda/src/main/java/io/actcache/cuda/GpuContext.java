@@ -168,7 +168,7 @@ public final class GpuContext implements AutoCloseable {
     public DeviceTensor allocate(final DType dtype, final Shape shape) {
         checkOpen();
         final long bytes = shape.byteSize(dtype);
-        final CUdeviceptr pointer = new CUdeviceptr();
+        final DevicePointer pointer = new DevicePointer();
         if (bytes > 0) {
             CudaResults.checkAllocation(JCudaDriver.cuMemAlloc(pointer, bytes), "cuMemAlloc(" + bytes + " bytes) for "
                 + dtype + " " + shape + " on " + describe(), bytes, this::freeBytesOrUnknown);

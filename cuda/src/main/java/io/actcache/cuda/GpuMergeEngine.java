@@ -5,8 +5,6 @@ import io.actcache.store.ActivationStore;
 import io.actcache.tensor.DType;
 import io.actcache.tensor.Shape;
 import io.actcache.tensor.TensorView;
-import jcuda.Pointer;
-import jcuda.driver.CUdeviceptr;
 import jcuda.driver.CUresult;
 import jcuda.driver.JCudaDriver;
 
@@ -20,7 +18,8 @@ import java.util.List;
  *
  * <p>Copies: a range of at least {@value #DMA_MIN_BYTES} bytes is one {@code cuMemcpyDtoDAsync} (the copy engine
  * at full bandwidth, nothing to launch per byte); smaller ranges of one merge go together into one
- * {@code actcache_copy_segments} launch, which beats a driver call per range when batches are small.
+ * {@code actcache_copy_segments} launch per 128 ranges, their addresses passed by value in the kernel's parameters
+ * (no table to allocate or upload), which beats a driver call per range when batches are small.
  *
  * <p>Budget: every device allocation the engine makes (results included, until the caller closes them) counts
  * against {@link #budgetBytes()}; one that would exceed it fails with a {@link DeviceOutOfMemoryException} naming
@@ -441,10 +440,11 @@ public final class GpuMergeEngine {
 
     private void copyInto(final DeviceTensor out, final List<RowRange> ranges) {
         final DType dtype = out.dtype();
-        final List<CUdeviceptr> smallSources = new ArrayList<>();
-        final List<Long> smallSourceOffsets = new ArrayList<>();
-        final List<Long> smallOffsets = new ArrayList<>();
-        final List<Long> smallBytes = new ArrayList<>();
+        final int count = ranges.size();
+        final long[] sources = new long[count];
+        final long[] offsets = new long[count];
+        final long[] lengths = new long[count];
+        int small = 0;
         long offset = 0;
         for (final RowRange range : ranges) {
             final Shape source = range.tensor.shape();
@@ -456,50 +456,18 @@ public final class GpuMergeEngine {
                     range.tensor.pointer().withByteOffset(start), bytes, context.stream()),
                     "cuMemcpyDtoDAsync(" + bytes + " bytes of " + range.tensor + ")");
             } else if (bytes > 0) {
-                smallSources.add(range.tensor.pointer());
-                smallSourceOffsets.add(start);
-                smallOffsets.add(offset);
-                smallBytes.add(bytes);
+                sources[small] = range.tensor.address() + start;
+                offsets[small] = offset;
+                lengths[small] = bytes;
+                small++;
             }
             offset += bytes;
         }
-        copySmall(out, smallSources, smallSourceOffsets, smallOffsets, smallBytes);
+        for (int from = 0; from < small; from += Kernels.MAX_SEGMENTS) {
+            context.kernels().copySegments(out.pointer(), sources, offsets, lengths, from,
+                Math.min(Kernels.MAX_SEGMENTS, small - from), context.stream());
+        }
         context.synchronize();
     }
 
-    private static long[] toArray(final List<Long> values) {
-        return values.stream().mapToLong(Long::longValue).toArray();
-    }
-
-    private void copySmall(final DeviceTensor out, final List<CUdeviceptr> sources, final List<Long> sourceOffsets,
-        final List<Long> offsets, final List<Long> bytes) {
-        final int count = sources.size();
-        if (count == 0) {
-            return;
-        }
-        final long tableBytes = (long) count * Long.BYTES;
-        try (DeviceTensor table = allocate(DType.I64, Shape.of(4L * count))) {
-            final CUdeviceptr srcs = table.pointer();
-            final CUdeviceptr srcOffsets = table.pointer().withByteOffset(tableBytes);
-            final CUdeviceptr dstOffsets = table.pointer().withByteOffset(2 * tableBytes);
-            final CUdeviceptr lengths = table.pointer().withByteOffset(3 * tableBytes);
-            final long[] lengthArray = toArray(bytes);
-            // Pointer.to(pointers...) is a host array of the device base addresses themselves.
-            CudaResults.check(JCudaDriver.cuMemcpyHtoD(srcs, Pointer.to(sources.toArray(new CUdeviceptr[0])),
-                tableBytes), "cuMemcpyHtoD(segment table, " + count + " sources)");
-            CudaResults.check(JCudaDriver.cuMemcpyHtoD(srcOffsets, Pointer.to(toArray(sourceOffsets)), tableBytes),
-                "cuMemcpyHtoD(segment table, " + count + " source offsets)");
-            CudaResults.check(JCudaDriver.cuMemcpyHtoD(dstOffsets, Pointer.to(toArray(offsets)), tableBytes),
-                "cuMemcpyHtoD(segment table, " + count + " offsets)");
-            CudaResults.check(JCudaDriver.cuMemcpyHtoD(lengths, Pointer.to(lengthArray), tableBytes),
-                "cuMemcpyHtoD(segment table, " + count + " lengths)");
-            // Synchronous copies from pageable memory may return before their DMA lands: wait for it, since the
-            // kernel runs on the context's non-blocking stream.
-            CudaResults.check(JCudaDriver.cuCtxSynchronize(), "cuCtxSynchronize(segment table)");
-            final long longest = java.util.Arrays.stream(lengthArray).max().orElse(0);
-            context.kernels().copySegments(out.pointer(), srcs, srcOffsets, dstOffsets, lengths, count, longest,
-                context.stream());
-            context.synchronize(); // the table is freed when this block ends
-        }
-    }
 }

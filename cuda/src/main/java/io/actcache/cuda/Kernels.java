@@ -11,6 +11,8 @@ import jcuda.driver.JCudaDriver;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 
 /**
  * The merge kernels of {@value #PTX_RESOURCE} (compiled from {@code cuda/src/main/cuda/merge.cu}), loaded into a
@@ -28,8 +30,10 @@ final class Kernels implements AutoCloseable {
     private static final int THREADS = 256;
     /** Enough blocks to fill an H100/H200 (132 SMs) several times over; the kernels loop for the rest. */
     private static final long MAX_BLOCKS = 16_384;
-    /** gridDim.y of the segment copy: segments share the grid beyond this. */
-    private static final int MAX_SEGMENT_ROWS = 65_535;
+    /** Ranges one segment copy takes: {@code ACTCACHE_MAX_SEGMENTS} of merge.cu. */
+    static final int MAX_SEGMENTS = 128;
+    /** Bytes of the segment copy's by-value table: three arrays of {@link #MAX_SEGMENTS} u64. */
+    static final int SEGMENT_PARAM_BYTES = 3 * MAX_SEGMENTS * Long.BYTES;
 
     private final CUmodule module = new CUmodule();
     private final CUfunction[] functions = new CUfunction[NAMES.length];
@@ -111,26 +115,35 @@ final class Kernels implements AutoCloseable {
     }
 
     /**
-     * Copies {@code count} byte ranges described by four device tables of {@code count} u64 each.
+     * Copies up to {@value #MAX_SEGMENTS} byte ranges in one launch; their addresses travel by value in the
+     * kernel's parameter space ({@value #SEGMENT_PARAM_BYTES} bytes: sources, destination offsets, lengths).
      *
      * @param dst        destination base.
-     * @param srcs       source base addresses.
-     * @param srcOffsets byte offsets from those bases.
+     * @param sources    source addresses.
      * @param dstOffsets byte offsets in {@code dst}.
      * @param bytes      lengths.
-     * @param count      ranges.
-     * @param maxBytes   the longest range, to size the grid.
+     * @param from       first range to copy.
+     * @param count      ranges to copy, at most {@value #MAX_SEGMENTS}.
      * @param stream     where to run.
      */
-    void copySegments(final CUdeviceptr dst, final CUdeviceptr srcs, final CUdeviceptr srcOffsets,
-        final CUdeviceptr dstOffsets, final CUdeviceptr bytes, final int count, final long maxBytes,
-        final CUstream stream) {
-        if (count == 0 || maxBytes == 0) {
+    void copySegments(final CUdeviceptr dst, final long[] sources, final long[] dstOffsets, final long[] bytes,
+        final int from, final int count, final CUstream stream) {
+        if (count < 0 || count > MAX_SEGMENTS) {
+            throw new IllegalArgumentException("a segment copy takes 0 to " + MAX_SEGMENTS + " ranges, got " + count);
+        }
+        final ByteBuffer segments = ByteBuffer.allocate(SEGMENT_PARAM_BYTES).order(ByteOrder.LITTLE_ENDIAN);
+        long longest = 0;
+        for (int i = 0; i < count; i++) {
+            segments.putLong(i * Long.BYTES, sources[from + i]);
+            segments.putLong((MAX_SEGMENTS + i) * Long.BYTES, dstOffsets[from + i]);
+            segments.putLong((2 * MAX_SEGMENTS + i) * Long.BYTES, bytes[from + i]);
+            longest = Math.max(longest, bytes[from + i]);
+        }
+        if (longest == 0) {
             return;
         }
-        launch(index("actcache_copy_segments"), (maxBytes + 15) / 16, Math.min(count, MAX_SEGMENT_ROWS), stream,
-            Pointer.to(dst), Pointer.to(srcs), Pointer.to(srcOffsets), Pointer.to(dstOffsets), Pointer.to(bytes),
-            Pointer.to(new int[] {count}));
+        launch(index("actcache_copy_segments"), (longest + 15) / 16, count, stream, Pointer.to(dst),
+            Pointer.to(segments.array()), Pointer.to(new int[] {count}));
     }
 
     private void launch(final int function, final long work, final int rows, final CUstream stream,

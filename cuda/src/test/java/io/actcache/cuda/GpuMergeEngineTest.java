@@ -73,7 +73,7 @@ class GpuMergeEngineTest {
             device.forEach(DeviceTensor::close);
         }
         final List<Tensor> items = new ArrayList<>();
-        for (int i = 0; i < 45; i++) {
+        for (int i = 0; i < 300; i++) { // more than one segment launch (128 ranges each)
             items.add(GpuTestData.random(dtype, Shape.of(3, 11), 100 + i));
         }
         final List<DeviceTensor> deviceItems = upload(items);

@@ -32,6 +32,14 @@ class PtxResourceTest {
     }
 
     @Test
+    void shouldPassTheSegmentTableByValueInTheSizeTheJavaSideFills() {
+        final String ptx = new String(Kernels.ptx(), StandardCharsets.US_ASCII);
+        assertTrue(ptx.contains(".param .align 8 .b8 actcache_copy_segments_param_1[" + Kernels.SEGMENT_PARAM_BYTES
+            + "]"), "the by-value segment table is " + Kernels.SEGMENT_PARAM_BYTES + " bytes");
+        assertTrue(Kernels.SEGMENT_PARAM_BYTES + 8 + 4 <= 4096, "kernel parameters fit the classic 4 KiB");
+    }
+
+    @Test
     void shouldUseIeeeArithmeticWithoutContractionOrFlushToZero() {
         final String ptx = new String(Kernels.ptx(), StandardCharsets.US_ASCII);
         assertTrue(ptx.contains("add.rn.f32"), "explicit round-to-nearest additions");
