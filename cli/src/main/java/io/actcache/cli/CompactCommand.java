@@ -2,11 +2,15 @@ package io.actcache.cli;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
+import io.actcache.codec.Codec;
 import io.actcache.store.ActivationStore;
+import io.actcache.store.CompactOptions;
 import io.actcache.store.CompactionReport;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
@@ -16,8 +20,9 @@ import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
 /**
- * {@code actcache compact DIR [--json | --quiet]}: reclaims the space of replaced, removed and orphaned columns
- * through {@link ActivationStore#compact()}, as the store's single writer.
+ * {@code actcache compact DIR [--codec RAW|LZ4|SHUFFLE_LZ4 [--keys REGEX]] [--json | --quiet]}: reclaims the space
+ * of replaced, removed and orphaned columns through {@link ActivationStore#compact(CompactOptions)}, as the store's
+ * single writer, and with {@code --codec} rewrites the selected DENSE columns into that codec in one commit.
  */
 @Command(name = "compact",
     mixinStandardHelpOptions = true,
@@ -38,7 +43,12 @@ import java.util.concurrent.Callable;
         "     need, and deletes temporaries that a writer killed inside an atomic",
         "     file replacement left.",
         "",
-        "Every value stays byte for byte as it was, and every live column keeps its file. A crash at any point "
+        "With --codec, first rewrites every DENSE column (rank at least 1) in another codec, or those whose keys "
+            + "REGEX matches as a whole with --keys, into that codec: each into a new file, all in one commit, so a "
+            + "crash leaves every old column or every new one. LIST columns and scalars stay RAW. Values stay the "
+            + "same; info shows each key's codec, stored bytes and ratio.",
+        "",
+        "Every value stays byte for byte as it was, and without --codec every live column keeps its file. A crash at any point "
             + "leaves a valid store; files it had yet to delete are collected by the next open. Files the store did "
             + "not write (names that are not column files) are left alone.",
         "",
@@ -61,6 +71,8 @@ import java.util.concurrent.Callable;
     footer = {
         "  actcache compact runs/gpt2",
         "  actcache compact runs/gpt2 --json | jq .bytesReclaimed",
+        "  actcache compact runs/gpt2 --codec SHUFFLE_LZ4 --keys 'blocks\\..*\\.attn\\.hook_pattern'",
+        "  actcache compact runs/gpt2 --codec RAW",
         "",
         "Exit status:",
         "  0  compacted",
@@ -71,6 +83,14 @@ import java.util.concurrent.Callable;
 final class CompactCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "DIR", description = "The store directory.")
     Path dir;
+
+    @Option(names = "--codec", paramLabel = "CODEC",
+        description = "Rewrite DENSE columns into this codec: ${COMPLETION-CANDIDATES}.")
+    Codec codec;
+
+    @Option(names = "--keys", paramLabel = "REGEX",
+        description = "With --codec: only the keys this Java regular expression matches as a whole.")
+    String keys;
 
     @ArgGroup(exclusive = true)
     OutputOptions output = new OutputOptions();
@@ -83,8 +103,20 @@ final class CompactCommand implements Callable<Integer> {
         final Path store = dir.toAbsolutePath().normalize();
         final CompactionReport report;
         final long epoch;
+        final CompactOptions.Builder options = CompactOptions.builder().codec(codec);
+        if (keys != null) {
+            if (codec == null) {
+                throw new ParameterException(spec.commandLine(), "--keys selects the columns --codec rewrites; "
+                    + "give --codec RAW, LZ4 or SHUFFLE_LZ4 too");
+            }
+            try {
+                options.rewrite(KeyPatterns.compile(keys, true));
+            } catch (final IllegalArgumentException e) {
+                throw new ParameterException(spec.commandLine(), "--keys: " + e.getMessage(), e, null, keys);
+            }
+        }
         try (ActivationStore writer = ActivationStore.open(store)) {
-            report = writer.compact();
+            report = writer.compact(options.build());
             epoch = writer.epoch();
         }
         final PrintWriter out = spec.commandLine().getOut();
@@ -104,6 +136,8 @@ final class CompactCommand implements Callable<Integer> {
             .append(report.filesDeleted() == 1 ? " file, " : " files, ").append(bytes(report.bytesDeleted()))
             .append('\n');
         text.append("trimmed     ").append(bytes(report.bytesTrimmed())).append('\n');
+        text.append("rewritten   ").append(report.columnsRewritten())
+            .append(report.columnsRewritten() == 1 ? " column" : " columns").append('\n');
         text.append("directory   ").append(bytes(report.directoryBytesBefore())).append(" -> ")
             .append(bytes(report.directoryBytesAfter())).append('\n');
         final long reclaimed = report.bytesReclaimed();

@@ -42,10 +42,14 @@ import java.util.concurrent.Callable;
         "  KEY    the key, for example blocks.0.hook_resid_post",
         "  KIND   DENSE (one tensor grown along dim 0), LIST (ragged) or SCALAR",
         "  DTYPE  F32, F16, BF16, F64, I64, I32, I16, I8, U8 or BOOL",
+        "  CODEC  RAW, LZ4 or SHUFFLE_LZ4 (change it with compact --codec)",
         "  SHAPE  the committed shape, dim 0 first",
-        "  BYTES  committed tensor bytes, exact and human-readable",
-        "  FILE   the column file, relative to DIR; for a DENSE column an .npy file that "
-            + "numpy.load(path, mmap_mode=\"r\") opens (BF16 arrives as uint16 bit patterns)",
+        "  BYTES  committed tensor bytes (raw), exact and human-readable",
+        "  STORED bytes the data takes in its file (compressed blocks for LZ4 and SHUFFLE_LZ4)",
+        "  RATIO  BYTES / STORED",
+        "  FILE   the column file, relative to DIR; for a RAW DENSE column an .npy file that "
+            + "numpy.load(path, mmap_mode=\"r\") opens (BF16 arrives as uint16 bit patterns); a compressed "
+            + "column's .blk file is read through actcache (or exported)",
         "",
         "then the memory tree by prefix (every key prefix, split after '.' or '_', that groups several keys, "
             + "with its total bytes), the store's metadata (name = value) and totals: keys, bytes stored (tensor data), bytes on disk "
@@ -56,7 +60,8 @@ import java.util.concurrent.Callable;
             + "{\"store\", \"keyCount\", \"bytesStored\", \"bytesOnDisk\", \"epoch\", \"durability\", \"metadata\", "
             + "\"prefixes\": {PREFIX: bytes}, "
             + "\"columns\": "
-            + "{KEY: {\"id\", \"file\", \"kind\", \"dtype\", \"codec\", \"shape\", \"bytes\"}}}, the columns keyed "
+            + "{KEY: {\"id\", \"file\", \"kind\", \"dtype\", \"codec\", \"shape\", \"bytes\", \"storedBytes\", "
+            + "\"ratio\"}}}, the columns keyed "
             + "as in the store's manifest.json.",
         ""},
     footerHeading = "%nExamples:%n",
@@ -64,7 +69,8 @@ import java.util.concurrent.Callable;
         "  actcache info runs/gpt2",
         "  actcache info runs/gpt2 --json | jq '.columns | keys'"})
 final class InfoCommand implements Callable<Integer> {
-    private static final String[] HEADINGS = {"KEY", "KIND", "DTYPE", "SHAPE", "BYTES", "FILE"};
+    private static final String[] HEADINGS = {"KEY", "KIND", "DTYPE", "CODEC", "SHAPE", "BYTES", "STORED", "RATIO",
+        "FILE"};
 
     @Parameters(index = "0", paramLabel = "DIR", description = "The store directory.")
     Path dir;
@@ -104,8 +110,10 @@ final class InfoCommand implements Callable<Integer> {
             for (final Map.Entry<String, ColumnDescriptor> entry : listing.columns.entrySet()) {
                 final ColumnDescriptor column = entry.getValue();
                 rows.add(measure(widths, new String[] {entry.getKey(), column.kind().name(), column.dtype().name(),
-                    column.shape().toString(), column.byteSize() + " (" + Bytes.human(column.byteSize()) + ")",
-                    listing.files.get(entry.getKey())}));
+                    column.codec().name(), column.shape().toString(),
+                    column.byteSize() + " (" + Bytes.human(column.byteSize()) + ")",
+                    column.storedBytes() + " (" + Bytes.human(column.storedBytes()) + ")",
+                    String.format(java.util.Locale.ROOT, "%.2f", ratio(column)), listing.files.get(entry.getKey())}));
             }
             for (final String[] row : rows) {
                 for (int i = 0; i < row.length - 1; i++) {
@@ -131,6 +139,11 @@ final class InfoCommand implements Callable<Integer> {
         text.append("epoch       ").append(listing.epoch).append('\n');
         text.append("durability  ").append(listing.durability).append('\n');
         return text;
+    }
+
+    /** @return raw bytes over stored bytes: 1 for RAW, the compression ratio otherwise (1 when empty). */
+    private static double ratio(final ColumnDescriptor column) {
+        return column.storedBytes() == 0 ? 1.0 : (double) column.byteSize() / column.storedBytes();
     }
 
     private static String[] measure(final int[] widths, final String[] cells) {
@@ -177,6 +190,8 @@ final class InfoCommand implements Callable<Integer> {
                 }
                 gen.writeEndArray();
                 gen.writeNumberField("bytes", column.byteSize());
+                gen.writeNumberField("storedBytes", column.storedBytes());
+                gen.writeNumberField("ratio", ratio(column));
                 gen.writeEndObject();
             }
             gen.writeEndObject();

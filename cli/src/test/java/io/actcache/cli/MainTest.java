@@ -97,11 +97,13 @@ class MainTest {
         final CliRun run = execute("info", dir.toString());
         assertEquals(ExitCodes.OK, run.code(), run.err());
         final String[] lines = run.out().split("\n");
-        assertTrue(lines[0].matches("KEY +KIND +DTYPE +SHAPE +BYTES +FILE"), lines[0]);
+        assertTrue(lines[0].matches("KEY +KIND +DTYPE +CODEC +SHAPE +BYTES +STORED +RATIO +FILE"), lines[0]);
         assertTrue(lines[1].matches(
-            "blocks\\.0\\.hook_resid_post +DENSE +F32 +\\[3, 4] +48 \\(48 B\\) +columns/\\d+\\.npy"), lines[1]);
-        assertTrue(lines[2].matches("input_ids +DENSE +I64 +\\[2] +16 \\(16 B\\) +columns/\\d+\\.npy"), lines[2]);
-        assertTrue(lines[3].matches("ragged +LIST +I64 +.* +columns/\\d+\\.list"), lines[3]);
+            "blocks\\.0\\.hook_resid_post +DENSE +F32 +RAW +\\[3, 4] +48 \\(48 B\\) +48 \\(48 B\\) +1\\.00 "
+            + "+columns/\\d+\\.npy"), lines[1]);
+        assertTrue(lines[2].matches("input_ids +DENSE +I64 +RAW +\\[2] +16 \\(16 B\\) +16 \\(16 B\\) +1\\.00 "
+            + "+columns/\\d+\\.npy"), lines[2]);
+        assertTrue(lines[3].matches("ragged +LIST +I64 +RAW +.* +columns/\\d+\\.list"), lines[3]);
         assertTrue(run.out().contains("\nmetadata    model = gpt2-small\n"), run.out());
         assertTrue(run.out().contains("\nkeys        3\n"), run.out());
         assertTrue(run.out().contains("\nstored      88 bytes (88 B)\n"), run.out());

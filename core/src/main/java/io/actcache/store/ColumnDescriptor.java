@@ -177,6 +177,15 @@ public final class ColumnDescriptor {
     }
 
     /**
+     * @return bytes the column's data takes in its file: the data bytes for RAW; for a block-compressed codec the
+     *     compressed blocks (rewrites of a partial last block that later appends superseded included, until a
+     *     {@code compact} with a codec rewrites the column).
+     */
+    public long storedBytes() {
+        return codec.isBlockCompressed() ? fileBytes - io.actcache.codec.BlockFileDescriptor.HEADER_LENGTH : dataBytes;
+    }
+
+    /**
      * @param newShape     the shape after an append to a block-compressed column.
      * @param newEntries   its block index entries after it.
      * @param newFileBytes its data file bytes after it.
