@@ -107,11 +107,13 @@ public final class LargerThanRam {
                 case "--max-mapped-mib": maxMappedMiB = Long.parseLong(value(args, ++i)); break;
                 case "--repeat": repeats = Integer.parseInt(value(args, ++i)); break;
                 default: throw new IllegalArgumentException("unknown option " + args[i]
-                    + "; options: --gib N --dir DIR --keys K --batch-mib M --block-mib M --max-mapped-mib M --repeat N --out FILE --keep");
+                    + "; options: --gib N --dir DIR --keys K --batch-mib M --block-mib M --max-mapped-mib M"
+                    + " --repeat N --out FILE --keep");
             }
         }
         if (keys < 1 || batchMiB < 1 || blockMiB < 1 || repeats < 1 || gib < 0) {
-            throw new IllegalArgumentException("--keys, --batch-mib, --block-mib and --repeat must be >= 1, --gib >= 0");
+            throw new IllegalArgumentException(
+                "--keys, --batch-mib, --block-mib and --repeat must be >= 1, --gib >= 0");
         }
         final long ram = memTotalBytes();
         final long target = gib > 0 ? (long) (gib * (1L << 30)) : (long) (RAM_FACTOR * ram);

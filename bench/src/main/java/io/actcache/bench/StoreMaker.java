@@ -16,10 +16,10 @@ import java.nio.file.Path;
 import java.util.Locale;
 
 /**
- * Builds a store fixture of many equal F32 columns {@code [rows, 768]}, with durability NONE, then forces every
- * column file so write-back of the build does not disturb what is measured next. Used by {@link OpenBenchmark}
- * and {@link ReadBenchmark}, and from the command line for the CLI start-up measurement:
- * {@code java -cp bench/target/benchmarks.jar io.actcache.bench.StoreMaker DIR KEYS TOTAL_MIB}.
+ * Builds a store fixture of many equal F32 columns {@code [rows, 768]}, with durability NONE, then writes back
+ * the column files ({@link BenchFiles#syncFileSystem}) so write-back of the build does not disturb what is
+ * measured next. Used by {@link OpenBenchmark} and {@link ReadBenchmark}, and from the command line for the CLI
+ * start-up measurement: {@code java -cp bench/target/benchmarks.jar io.actcache.bench.StoreMaker DIR KEYS TOTAL_MIB}.
  */
 public final class StoreMaker {
     /** Width of every column's row: the F32 residual stream of GPT-2 small. */
@@ -97,9 +97,9 @@ public final class StoreMaker {
             }
         }
         final long written = System.nanoTime();
-        BenchFiles.forceFiles(store.resolve("columns"));
+        BenchFiles.syncFileSystem(store.resolve("columns"));
         return String.format(Locale.ROOT, "built %s: %d keys x [%d, %d] F32 = %.2f GiB, written in %.1f s, "
-            + "forced in %.1f s", store, keys, rows, ROW_WIDTH, rows * rowBytes * keys / (double) (1L << 30),
+            + "synced in %.1f s", store, keys, rows, ROW_WIDTH, rows * rowBytes * keys / (double) (1L << 30),
             (written - start) / 1e9, (System.nanoTime() - written) / 1e9);
     }
 
