@@ -13,8 +13,9 @@ import java.nio.ByteBuffer;
  * Host-to-device copies from a {@link TensorView} (mapped file pages or a tensor's buffer), for one context.
  *
  * <p>Staged (the default path): the view's bytes go through two page-locked buffers of {@value #STAGING_BYTES}
- * bytes in turn. While the DMA engine reads one ({@code cuMemcpyHtoDAsync}), this thread fills the other from the
- * page cache, so disk or page-cache reads overlap PCIe transfers; an event per buffer says when it may be refilled.
+ * bytes in turn. While the DMA engine reads one ({@code cuMemcpyHtoDAsync}), {@link #FILL_THREADS} threads fill
+ * the other from the page cache ({@link ParallelCopier}), so disk or page-cache reads overlap PCIe transfers; an
+ * event per buffer says when it may be refilled.
  *
  * <p>Registered: {@code cuMemHostRegister} (read-only) on the view's mapped pages, one async copy straight from
  * them, then {@code cuMemHostUnregister}: no host copy at all, but pinning costs per call and the driver may refuse
@@ -23,17 +24,21 @@ import java.nio.ByteBuffer;
  * answer ({@link #registrationResult()}), staging from then on if it was refused. Uploads below
  * {@value #REGISTER_MIN_BYTES} bytes always stage: pinning would cost more than the copy.
  *
- * <p>Design note: a Java thread can only fill a buffer at memcpy speed, so this path's ceiling is the lower of
- * the page-cache read bandwidth and PCIe; the double buffer hides one behind the other.
+ * <p>Design note: one Java thread fills a buffer at single-core memcpy speed, below what PCIe Gen5 takes, hence
+ * the fill threads; this path's ceiling is the lower of the (parallel) page-cache read bandwidth and PCIe, and
+ * the double buffer hides one behind the other.
  */
 final class HostTransfers implements AutoCloseable {
     /** Bytes per staging buffer. */
-    static final int STAGING_BYTES = 16 << 20;
+    static final int STAGING_BYTES = 32 << 20;
+    /** Threads that fill a staging buffer: half the cores, at most 8 (the GPU machines have 16). */
+    static final int FILL_THREADS = Math.max(1, Math.min(8, Runtime.getRuntime().availableProcessors() / 2));
     /** Smallest upload AUTO tries to register. */
     static final long REGISTER_MIN_BYTES = 64L << 20;
     private static final long PAGE = 4096;
 
     private final GpuContext context;
+    private final ParallelCopier copier = new ParallelCopier(FILL_THREADS);
     private PinnedBuffer[] staging;
     /** Empty until tried; then "registered" or why registration was refused. */
     private String registrationResult = "";
@@ -89,7 +94,7 @@ final class HostTransfers implements AutoCloseable {
             buffer.awaitIdle(); // its previous DMA has finished: refill it while the other one transfers
             final int n = (int) Math.min(length - done, buffer.capacity());
             final ByteBuffer fill = buffer.buffer();
-            view.copyBytesTo(from + done, fill, n);
+            view.visitBytes(from + done, n, piece -> copier.copy(piece, fill));
             CudaResults.check(JCudaDriver.cuMemcpyHtoDAsync(target.withByteOffset(done), buffer.pointer(), n,
                 context.stream()), "cuMemcpyHtoDAsync(" + n + " bytes of " + view.description() + ")");
             buffer.recordUse(context.stream());
@@ -172,9 +177,10 @@ final class HostTransfers implements AutoCloseable {
         return staging;
     }
 
-    /** Frees the staging buffers. Idempotent. */
+    /** Frees the staging buffers and stops the fill threads. Idempotent. */
     @Override
     public void close() {
+        copier.close();
         if (staging != null) {
             final PinnedBuffer[] buffers = staging;
             staging = null;
