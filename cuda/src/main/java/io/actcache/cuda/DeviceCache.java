@@ -6,7 +6,10 @@ import io.actcache.cache.ActivationCache;
 import io.actcache.cache.Aggregation;
 import io.actcache.cache.AggregationRegistry;
 import io.actcache.cache.CacheValue;
+import io.actcache.cache.DeferredMerge;
 import io.actcache.store.ActivationStore;
+import io.actcache.tensor.DType;
+import io.actcache.tensor.Tensor;
 import io.actcache.tensor.TensorView;
 
 import java.util.ArrayList;
@@ -206,6 +209,82 @@ public final class DeviceCache implements AutoCloseable {
         final ActivationCache host = ActivationCache.onHeap();
         tensors.forEach((key, tensor) -> host.put(key, tensor.toHost()));
         return host;
+    }
+
+    /**
+     * Sets every key of a target cache to this cache's tensor, in one commit for a store-backed target: tensors a
+     * host tensor can hold are downloaded to the heap, larger ones streamed into the store's columns through
+     * page-locked buffers.
+     *
+     * @param target a cache (its other keys are kept).
+     */
+    public void putInto(final ActivationCache target) {
+        checkOpen();
+        final List<DeviceDownload> downloads = new ArrayList<>();
+        try {
+            final Map<String, TensorView> values = new LinkedHashMap<>();
+            for (final Map.Entry<String, DeviceTensor> entry : tensors.entrySet()) {
+                final DeviceTensor tensor = entry.getValue();
+                if (tensor.byteSize() <= Tensor.MAX_BYTES) {
+                    values.put(entry.getKey(), tensor.toHost().view());
+                } else {
+                    final DeviceDownload download = tensor.openDownload();
+                    downloads.add(download);
+                    values.put(entry.getKey(), download.view());
+                }
+            }
+            target.update(values);
+        } finally {
+            downloads.forEach(DeviceDownload::close);
+        }
+    }
+
+    /**
+     * {@code cat} of device-resident batches into a host cache (on the heap or store-backed), with the result
+     * {@code target.cat(b)} for each batch in order gives. An empty target whose keys all merge on the device (no
+     * mean, whose running sum the target must keep) gets the device merge in one commit; otherwise every batch is
+     * downloaded and merged by the target's own (CPU) path, all or nothing.
+     *
+     * @param engine  the engine for the device merge.
+     * @param target  the cache to merge into; its aggregations decide.
+     * @param batches device batches in merge order, at least one.
+     * @return {@code gpu} or {@code cpu: <reason>}: which path merged.
+     */
+    public static String catInto(final GpuMergeEngine engine, final ActivationCache target,
+        final List<DeviceCache> batches) {
+        if (batches.isEmpty()) {
+            throw new IllegalArgumentException("cat needs at least one device batch");
+        }
+        final AggregationRegistry registry = target.aggregations();
+        String cpuReason = target.isEmpty() ? null : "the target already holds keys";
+        for (final String key : batches.get(0).keys()) {
+            final Aggregation aggregation = registry.resolve(key).aggregation();
+            if (cpuReason == null && (!runsOnDevice(aggregation) || aggregation == Aggregation.mean())) {
+                cpuReason = "key '" + key + "' merges by " + registry.resolve(key);
+            }
+            final DType dtype = batches.get(0).get(key).dtype();
+            if (cpuReason == null && aggregation == Aggregation.sum() && dtype != DType.F32
+                && dtype != DType.F16 && dtype != DType.BF16) {
+                cpuReason = "key '" + key + "' sums " + dtype + " (the GPU reduces F32, F16 and BF16)";
+            }
+        }
+        if (cpuReason == null) {
+            try (DeviceCache merged = cat(engine, registry, batches)) {
+                merged.putInto(target);
+            }
+            return "gpu";
+        }
+        final DeferredMerge merge = target.deferred();
+        try {
+            for (final DeviceCache batch : batches) {
+                merge.cat(batch.toHost());
+            }
+        } catch (final RuntimeException e) {
+            merge.discard();
+            throw e;
+        }
+        merge.close();
+        return "cpu: " + cpuReason;
     }
 
     /**

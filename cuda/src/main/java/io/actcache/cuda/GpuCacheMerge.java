@@ -6,13 +6,9 @@ import io.actcache.cache.Aggregation;
 import io.actcache.cache.CacheValue;
 import io.actcache.cache.DeferredMerge;
 import io.actcache.tensor.DType;
-import io.actcache.tensor.Tensor;
-import io.actcache.tensor.TensorView;
 
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
  * {@code cat} of batch caches into a target cache on the GPU when it can run there, on the CPU otherwise, with
@@ -72,28 +68,15 @@ public final class GpuCacheMerge {
     private void catOnGpu(final GpuContext context, final ActivationCache target, final List<ActivationCache> batches) {
         final GpuMergeEngine engine = new GpuMergeEngine(context, budgetBytes);
         final List<DeviceCache> onDevice = new ArrayList<>(batches.size());
-        final List<DeviceDownload> downloads = new ArrayList<>();
         try {
             for (final ActivationCache batch : batches) {
                 onDevice.add(DeviceCache.toDevice(engine, batch));
             }
             try (DeviceCache merged = DeviceCache.cat(engine, target.aggregations(), onDevice)) {
-                onDevice.forEach(DeviceCache::close);
-                final Map<String, TensorView> values = new LinkedHashMap<>();
-                for (final String key : merged.keys()) {
-                    final DeviceTensor tensor = merged.get(key);
-                    if (tensor.byteSize() <= Tensor.MAX_BYTES) {
-                        values.put(key, tensor.toHost().view());
-                    } else {
-                        final DeviceDownload download = tensor.openDownload();
-                        downloads.add(download);
-                        values.put(key, download.view());
-                    }
-                }
-                target.update(values);
+                onDevice.forEach(DeviceCache::close); // free the batches before the results come down
+                merged.putInto(target);
             }
         } finally {
-            downloads.forEach(DeviceDownload::close);
             onDevice.forEach(DeviceCache::close);
         }
     }

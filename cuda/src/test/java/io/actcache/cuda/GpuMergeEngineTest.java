@@ -305,6 +305,29 @@ class GpuMergeEngineTest {
     }
 
     @Test
+    void shouldCatDeviceCachesIntoAStoreBackedCacheLikeTheCpu(@TempDir final Path dir) {
+        final List<ActivationCache> batches = GpuCacheMergeTest.batches(3, new long[] {5, 0, 70});
+        final List<DeviceCache> device = new ArrayList<>();
+        try (ActivationStore cpuStore = ActivationStore.create(dir.resolve("cpu"), StoreOptions.defaults());
+             ActivationStore gpuStore = ActivationStore.create(dir.resolve("gpu"), StoreOptions.defaults());
+             ActivationCache expected = GpuCacheMergeTest.registered(ActivationCache.over(cpuStore));
+             ActivationCache actual = GpuCacheMergeTest.registered(ActivationCache.over(gpuStore))) {
+            for (final ActivationCache batch : batches) {
+                device.add(DeviceCache.toDevice(gpu, batch));
+            }
+            batches.forEach(expected::cat);
+            assertEquals("gpu", DeviceCache.catInto(engine, actual, device));
+            GpuCacheMergeTest.assertSameContent(expected, actual);
+
+            batches.forEach(expected::cat); // a non-empty target takes the CPU path, with the same result
+            assertEquals("cpu: the target already holds keys", DeviceCache.catInto(engine, actual, device));
+            GpuCacheMergeTest.assertSameContent(expected, actual);
+        } finally {
+            device.forEach(DeviceCache::close);
+        }
+    }
+
+    @Test
     void shouldUploadMappedPagesStagedAndRegisteredAlike(@TempDir final Path dir) {
         try (ActivationStore store = ActivationStore.create(dir.resolve("store"), StoreOptions.defaults())) {
             writeRandom(store, "big", DType.F32, 40_000_000L, 9); // 160 MiB: AUTO tries registration
