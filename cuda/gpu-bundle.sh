@@ -28,7 +28,10 @@ mkdir -p "$bundle/lib" "$bundle/test-lib"
   --strip-debug --no-man-pages --no-header-files --compress=2 --exclude-files='**/ct.sym' --output "$bundle/jre"
 
 # Runtime jars of the cuda and bench modules (core, JMH and their dependencies included), then the modules.
-mvn -B -q -pl cuda,bench dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$bundle/lib"
+# The benchmark suite's command line and plotting stack (picocli, XChart, PDFBox...) stay out: the GPU run uses
+# JMH's own main.
+mvn -B -q -pl cuda,bench dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$bundle/lib" \
+  -DexcludeGroupIds=info.picocli,org.knowm.xchart,de.erichseifert.vectorgraphics2d,de.rototor.pdfbox,org.apache.pdfbox,commons-logging,com.madgag
 cp cuda/target/actcache-cuda-*.jar bench/target/actcache-bench-*.jar "$bundle/lib/"
 rm -f "$bundle"/lib/jna-*.jar "$bundle"/lib/chronicle-analytics-*.jar
 for natives in "$bundle"/lib/jcuda-natives-*.jar; do

@@ -36,8 +36,9 @@ fi
 
 if [[ "$what" != "--tests-only" ]]; then
   mkdir -p "$out/jmh"
-  timeout 420 "$java" @.gpu/jvm.flags -Dactcache.bench.out="$out/jmh" -cp "$classpath" io.actcache.bench.BenchMain \
-    GpuMergeBenchmark \
+  # JMH's own main, with the project's JVM flags appended to every fork (the same file the tests use).
+  timeout 420 "$java" @.gpu/jvm.flags -Djmh.ignoreLock=true -cp "$classpath" org.openjdk.jmh.Main GpuMergeBenchmark \
+    -jvmArgsAppend "$(tr '\n' ' ' < .gpu/jvm.flags)" \
     -wi 2 -w 1 -i 3 -r 1 -rf json -rff "$out/jmh/gpu-jmh.json" > "$out/jmh.txt" 2>&1 || status=1
   grep -E '^(Benchmark|GpuMergeBenchmark)|Error|Exception' "$out/jmh.txt" | uniq -c | tail -40
   timeout 100 python3 bench/python/torch_cat_gpu.py --out "$out/torch_cat_gpu.json" > "$out/torch.txt" 2>&1 \
