@@ -26,6 +26,9 @@ import java.util.TreeMap;
 public final class Report {
     /** Ratios reported when their benchmarks ran. */
     static final List<Ratio> RATIOS = List.of(
+        Ratio.speed("CodecBenchmark.rangeRead", List.of("CodecBenchmark.rangeReadRaw"),
+            "row-range read of an LZ4 / SHUFFLE_LZ4 column vs the same read of RAW (page cache warm)", 1.0 / 3,
+            ">= 0.33 (within 3x)"),
         Ratio.speed("AppendBenchmark.store", List.of("AppendBenchmark.memoryCopy"),
             "append vs baseline 1 (copy into faulted off-heap memory)", 0, "report only"),
         Ratio.speed("AppendBenchmark.store", List.of("AppendBenchmark.channelWrite", "AppendBenchmark.mappedWrite"),
@@ -68,7 +71,8 @@ public final class Report {
             "reference pattern, ns per byte at largest / smallest N", 0, "report only (grows with N)"));
 
     /** Bytes one operation moves, by benchmark class, for the throughput column. */
-    static final Map<String, Long> BYTES_PER_OP = Map.of("AppendBenchmark", AppendBenchmark.INVOCATION_BYTES);
+    static final Map<String, Long> BYTES_PER_OP = Map.of("AppendBenchmark", AppendBenchmark.INVOCATION_BYTES,
+        "CodecBenchmark", CodecBenchmark.DATA_BYTES);
 
     /** Bytes per operation per unit of a parameter, by benchmark class: the bytes scale with that parameter. */
     static final Map<String, Map.Entry<String, Long>> BYTES_PER_PARAM_UNIT = Map.of("MergeBenchmark",
