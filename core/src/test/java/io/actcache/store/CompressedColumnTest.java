@@ -132,6 +132,42 @@ class CompressedColumnTest {
     }
 
     @Test
+    void shouldExportImportAndMergeCompressedColumnsValueForValue() throws IOException {
+        final Tensor first = compressible(DType.F16, 90, 11);
+        final Tensor second = compressible(DType.F16, 50, 12);
+        final Path out = tmp.resolve("export");
+        try (ActivationStore store = ActivationStore.create(tmp.resolve("s"), options(Codec.SHUFFLE_LZ4))) {
+            final io.actcache.cache.ActivationCache cache = io.actcache.cache.ActivationCache.over(store);
+            cache.put("act", first);
+            // A merge appends through the cache's default concat strategy, into the compressed column.
+            cache.cat(single("act", second));
+            assertEquals(Codec.SHUFFLE_LZ4, store.describe("act").codec());
+            assertEquals(140, store.get("act").shape().dim(0));
+            io.actcache.interop.CacheExporter.export(store, out, io.actcache.interop.ExportFormat.SAFETENSORS,
+                io.actcache.interop.ExportOptions.defaults());
+        }
+        try (io.actcache.format.SafetensorsFile file = io.actcache.format.SafetensorsFile.open(
+            out.resolve("model.safetensors"))) {
+            final TensorView exported = file.tensors().get("act");
+            assertTrue(exported.rows(0, 90).contentEquals(first.view()));
+            assertTrue(exported.rows(90, 140).contentEquals(second.view()));
+        }
+        try (ActivationStore target = ActivationStore.create(tmp.resolve("t"), options(Codec.LZ4))) {
+            io.actcache.interop.CacheImporter.importFiles(io.actcache.cache.ActivationCache.over(target),
+                java.util.List.of(out.resolve("model.safetensors")), io.actcache.interop.ImportOptions.defaults());
+            assertEquals(Codec.LZ4, target.describe("act").codec());
+            assertTrue(target.get("act").rows(90, 140).contentEquals(second.view()));
+            target.verify();
+        }
+    }
+
+    private static io.actcache.cache.ActivationCache single(final String key, final Tensor value) {
+        final io.actcache.cache.ActivationCache cache = io.actcache.cache.ActivationCache.onHeap();
+        cache.put(key, value);
+        return cache;
+    }
+
+    @Test
     void shouldNameKeyFileAndBlockOfAFlippedByte() throws IOException {
         final Path dir = storeWith(compressible(DType.F32, 100, 6));
         final Path blk = onlyFile(dir, ".blk");
