@@ -348,7 +348,9 @@ public final class GpuMergeEngine {
         }
         final long elements = shape.elementCount();
         final long fit = (budgetBytes - usedBytes) / (Float.BYTES + widest);
-        final long window = Math.min(Math.max(1, elements), Math.min(fit, MAX_REDUCE_WINDOW_BYTES / Float.BYTES));
+        final long fitting = Math.min(Math.max(1, elements), Math.min(fit, MAX_REDUCE_WINDOW_BYTES / Float.BYTES));
+        // Windows of an even number of F32 elements start at multiples of 8 bytes, as ChunkedMemory promises.
+        final long window = fitting >= 2 ? fitting & ~1L : fitting;
         if (window < 1) {
             final String operation = "reduction of key '" + key + "' in a GPU merge engine";
             throw new DeviceOutOfMemoryException(operation + " failed: over budget: a window needs "
