@@ -1,6 +1,7 @@
 package io.actcache.bench;
 
 import org.openjdk.jmh.results.RunResult;
+import org.openjdk.jmh.results.format.ResultFormatFactory;
 import org.openjdk.jmh.results.format.ResultFormatType;
 import org.openjdk.jmh.runner.Runner;
 import org.openjdk.jmh.runner.RunnerException;
@@ -17,17 +18,20 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
 import java.util.List;
+import java.util.regex.Pattern;
 
 /**
  * Main class of {@code bench/target/benchmarks.jar}: JMH's command line, plus the actcache JVM flags appended to
  * every forked JVM ({@link JvmFlags}), a {@value #QUICK} profile, and the ratio table ({@link Report}) printed
  * and written after the run.
  *
- * <p>Accepts every JMH option ({@code -h} lists them). {@value #QUICK} runs one fork with fewer iterations,
- * smaller stores and merges of 16 and 64 batches on tmpfs, for a smoke check in a few minutes; any option given
- * explicitly still wins. Results go to {@value #RESULT_JSON} and {@value #RATIOS_MD} in the directory named by
- * the system property {@value #OUT_PROPERTY} (default: the working directory) unless {@code -rff} names a file. Stores built for
- * {@link OpenBenchmark} are deleted at the end unless {@value #KEEP_PROPERTY} is true. With {@value #SUITE} first,
+ * <p>Accepts every JMH option ({@code -h} lists them). {@value #QUICK} runs one fork with fewer iterations
+ * ({@link QuickGroups}: at most 2 warm-up and 4 measured, never more than a benchmark's own),
+ * smaller stores (1 and 2 GiB to open, 256 and 1024 MiB to read) and merges of 16 and 64 batches on tmpfs, for a
+ * smoke check in a few minutes; any option given explicitly still wins. Results go to {@value #RESULT_JSON} and
+ * {@value #RATIOS_MD} in the directory named by the system property {@value #OUT_PROPERTY} (default: the working
+ * directory) unless {@code -rff} names a file. Stores built for {@link OpenBenchmark} are deleted at the end unless
+ * {@value #KEEP_PROPERTY} is true. With {@value #SUITE} first,
  * the rest of the command line goes to {@link BenchSuite} ({@code actcache bench}).
  */
 public final class BenchMain {
@@ -87,14 +91,28 @@ public final class BenchMain {
         final boolean quick = jmhArgs.remove(QUICK);
         final CommandLineOptions cli = new CommandLineOptions(jmhArgs.toArray(new String[0]));
         Files.createDirectories(out);
-        final Collection<RunResult> results;
+        // Without the quick profile's per-benchmark iteration counts (or with counts given), one JMH run.
+        final List<QuickGroups.Group> groups = quick && !cli.getWarmupIterations().hasValue()
+            && !cli.getMeasurementIterations().hasValue() ? QuickGroups.of(cli) : List.of();
+        final List<RunResult> results = new ArrayList<>();
+        final Path part = Files.createTempFile(out, "jmh-part-", ".json");
         try {
-            results = new Runner(options(cli, quick, out)).run();
+            if (groups.isEmpty()) {
+                results.addAll(new Runner(options(cli, quick, part, null, List.of())).run());
+            }
+            for (final QuickGroups.Group group : groups) {
+                results.addAll(new Runner(options(cli, quick, part, group, QuickGroups.others(groups, group))).run());
+            }
         } finally {
+            Files.deleteIfExists(part);
             if (!Boolean.getBoolean(KEEP_PROPERTY)) {
                 BenchFiles.deleteTree(OpenBenchmark.storesRoot());
             }
         }
+        // The results of every run in one file, where -rff names it or else in out, as JMH would write it.
+        final String resultFile = cli.getResult().orElse(out.resolve(RESULT_JSON).toString());
+        ResultFormatFactory.getInstance(cli.getResultFormat().orElse(ResultFormatType.JSON), resultFile)
+            .writeOut(results);
         final String ratios = Report.markdown(results);
         System.out.println();
         System.out.println(ratios);
@@ -102,30 +120,33 @@ public final class BenchMain {
         return results;
     }
 
+    /**
+     * @param part   where this run's own result file goes (the caller writes the combined file).
+     * @param group  the quick profile's group this run is, or null.
+     * @param others benchmarks of the other groups, excluded from this run.
+     */
     private static org.openjdk.jmh.runner.options.Options options(final CommandLineOptions cli, final boolean quick,
-        final Path out) {
+        final Path part, final QuickGroups.Group group, final List<String> others) {
         final List<String> jvmArgs = new ArrayList<>(cli.getJvmArgsAppend().orElse(List.of()));
         jvmArgs.addAll(JvmFlags.forRunningJdk());
         final ChainedOptionsBuilder builder = new OptionsBuilder().parent(cli)
-            .jvmArgsAppend(jvmArgs.toArray(new String[0]));
-        if (!cli.getResult().hasValue()) {
-            builder.result(out.resolve(RESULT_JSON).toString());
-            if (!cli.getResultFormat().hasValue()) {
-                builder.resultFormat(ResultFormatType.JSON);
-            }
+            .jvmArgsAppend(jvmArgs.toArray(new String[0]))
+            .result(part.toString()).resultFormat(ResultFormatType.JSON);
+        for (final String other : others) {
+            builder.exclude("^" + Pattern.quote(other) + "$");
+        }
+        if (group != null) {
+            builder.warmupIterations(group.warmups()).measurementIterations(group.measurements());
         }
         if (quick) {
             if (!cli.getForkCount().hasValue()) {
                 builder.forks(1);
             }
-            if (!cli.getWarmupIterations().hasValue()) {
-                builder.warmupIterations(2);
-            }
-            if (!cli.getMeasurementIterations().hasValue()) {
-                builder.measurementIterations(4);
-            }
             if (!cli.getParameter(OpenBenchmark.TOTAL_GIB).hasValue()) {
-                builder.param(OpenBenchmark.TOTAL_GIB, "1", "4");
+                builder.param(OpenBenchmark.TOTAL_GIB, "1", "2");
+            }
+            if (!cli.getParameter(ReadBenchmark.STORE_MIB).hasValue()) {
+                builder.param(ReadBenchmark.STORE_MIB, "256", "1024");
             }
             // N = 64 is where issue 9's merge targets are judged; tmpfs keeps the disk's writeback out of it.
             if (!cli.getParameter(MergeBenchmark.BATCHES).hasValue()) {

@@ -115,7 +115,7 @@ public final class BenchSuite implements Callable<Integer> {
         final CommandLine commandLine = new CommandLine(new BenchSuite()).setOut(out).setErr(err);
         commandLine.setExecutionExceptionHandler((e, cmd, parsed) -> {
             cmd.getErr().println("actcache bench: " + e.getMessage());
-            if (Boolean.parseBoolean(System.getenv().getOrDefault("ACTCACHE_DEBUG", "0").replace("1", "true"))) {
+            if ("1".equals(System.getenv("ACTCACHE_DEBUG"))) {
                 e.printStackTrace(cmd.getErr());
             }
             return e instanceof BenchInputException ? 1 : 3;

@@ -86,10 +86,10 @@ public record JmhResults(List<Measurement> measurements, String jdk, String jmhV
         final JsonNode percentiles = primary.path("scorePercentiles");
         final String bestKey = mode == Mode.Throughput ? "100.0" : "0.0";
         final double best = percentiles.path(bestKey).isNumber() ? percentiles.path(bestKey).asDouble() : score;
-        final Measurement measurement = new Measurement(name.substring(0, name.indexOf('.')), name, params, mode,
-            score, error, primary.path("scoreUnit").asText(), best, null);
-        return new Measurement(measurement.group(), name, params, mode, score, error, measurement.unit(), best,
-            Report.bytesPerOp(measurement.row()));
+        final String unit = primary.path("scoreUnit").asText();
+        final Long bytes = Report.bytesPerOp(new Report.Row(name, params, mode, score, error, unit, best));
+        return new Measurement(name.substring(0, name.indexOf('.')), name, params, mode, score, error, unit, best,
+            bytes);
     }
 
     private static String shorten(final JsonNode entry) {

@@ -64,7 +64,7 @@ public final class PythonPeers {
             command.add(storage);
         }
         if (quick) {
-            command.addAll(List.of("--warmups", "1", "--repeats", "2", "--reference-repeats", "1"));
+            command.addAll(List.of("--warmups", "1", "--repeats", "3", "--reference-repeats", "1"));
         }
         System.err.println("actcache bench: side-by-side: " + String.join(" ", command));
         final int code = exec(command, true);

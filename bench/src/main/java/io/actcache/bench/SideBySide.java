@@ -1,5 +1,6 @@
 package io.actcache.bench;
 
+import java.math.BigDecimal;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -68,7 +69,8 @@ public final class SideBySide {
             if (min == 0) {
                 return "report only";
             }
-            return ">= " + min + (atParam == null ? "" : " at " + atParam + "=" + atValue);
+            return ">= " + BigDecimal.valueOf(min).stripTrailingZeros().toPlainString() + "x"
+                + (atParam == null ? "" : " at " + atParam + "=" + atValue);
         }
     }
 

@@ -35,6 +35,8 @@ import java.util.function.Supplier;
         "",
         "Run 'actcache demo' to see a GPT-2-small-sized run written, reopened and verified, and "
             + "'actcache COMMAND --help' for the options of a command.",
+        "",
+        "bin/actcache also runs the performance suite from the bench module: 'actcache bench --help'.",
         ""},
     footerHeading = "%nExit status:%n",
     footer = {
