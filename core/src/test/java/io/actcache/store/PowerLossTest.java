@@ -92,8 +92,14 @@ class PowerLossTest {
 
     /** Creates a store and commits the crash model's steps 1..STEPS, then closes it, all recorded. */
     private static Workload record(final Path dir, final Durability durability) {
+        return record(dir, durability, CodecPolicy.raw());
+    }
+
+    /** {@link #record(Path, Durability)} with new DENSE columns in the policy's codecs (4 KiB blocks). */
+    private static Workload record(final Path dir, final Durability durability, final CodecPolicy policy) {
         final RecordingFileLayer layer = new RecordingFileLayer(dir);
-        try (ActivationStore store = ActivationStore.create(dir, options(durability, layer))) {
+        try (ActivationStore store = ActivationStore.create(dir, options(durability, layer).toBuilder()
+            .codecPolicy(policy).compressionBlockSize(4096).build())) {
             layer.probe(store::epoch);
             for (long step = 1; step <= STEPS; step++) {
                 CrashModel.commit(store, step, WIDTH);
@@ -114,6 +120,21 @@ class PowerLossTest {
             final long expected = workload.committedAt(cut, Kind.FORCE);
             final Path image = image(workload, cut, Keep.FORCED, cut);
             recoverExactly(image, expected, expected, "cut " + cut + " of " + workload.ops().size());
+            StoreFiles.deleteTree(image);
+        }
+    }
+
+    @Test
+    void shouldRecoverTheLastForcedCommitOfCompressedColumnsAfterAPowerLossAtEveryOperation() throws IOException {
+        final Workload workload = record(tmp.resolve("live"), Durability.FSYNC,
+            CodecPolicy.builder().prefix("k", io.actcache.codec.Codec.SHUFFLE_LZ4).build());
+        assertTrue(workload.ops().stream().anyMatch(op -> op.path().endsWith(StoreFiles.BLOCK_INDEX_EXTENSION)),
+            "the workload writes block indexes");
+        for (int cut = 0; cut <= workload.ops().size(); cut++) {
+            final long expected = workload.committedAt(cut, Kind.FORCE);
+            final Path image = image(workload, cut, Keep.SOME_UNFORCED, 2000L + cut);
+            recoverExactly(image, expected, workload.committedAt(cut, Kind.WRITE), "compressed, cut " + cut + " of "
+                + workload.ops().size());
             StoreFiles.deleteTree(image);
         }
     }
