@@ -69,6 +69,11 @@ public final class BlockWriter implements Consumer<ByteBuffer> {
         pendingEntries.clear();
     }
 
+    /** @return the codec this writer compresses with (one thread: the writer's). */
+    public BlockCodec codec() {
+        return codec;
+    }
+
     @Override
     public void accept(final ByteBuffer bytes) {
         while (bytes.hasRemaining()) {

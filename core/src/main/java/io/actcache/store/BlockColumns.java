@@ -57,6 +57,9 @@ final class BlockColumns implements AutoCloseable {
     private final BlockPool pool;
     private final Map<Long, OpenColumn> open = new HashMap<>();
     private final Map<String, BlockWriter> writers = new HashMap<>();
+    /** Reused by appends that read back a partial last block: its compressed and its raw bytes. */
+    private ByteBuffer tailCompressed;
+    private ByteBuffer tailRaw;
     private long bytesWritten;
 
     BlockColumns(final Path dir, final int blockSize, final ChannelCache channels, final MappingCache mappings,
@@ -124,7 +127,8 @@ final class BlockColumns implements AutoCloseable {
             name -> new BlockWriter(new BlockCodec(current.codec(), current.dtype(), blockSize), blockSize));
         final Path blocks = dataFile(current.columnId());
         try {
-            final ByteBuffer partial = current.byteSize() % blockSize == 0 ? null : lastBlock(current, key);
+            final ByteBuffer partial = current.byteSize() % blockSize == 0 ? null
+                : lastBlock(current, key, writer.codec());
             writer.begin(channels.channel(blocks, false), channels.channel(indexFile(current.columnId()), false),
                 current.blockEntries(), current.fileBytes(), current.byteSize(), current.tailCrc(), partial);
             data.visitBytes(0, data.byteSize(), writer);
@@ -143,7 +147,7 @@ final class BlockColumns implements AutoCloseable {
      * index holds committed entries only): the entry must be the one the descriptor names, and the block must pass
      * its CRC and decode to its length.
      */
-    private ByteBuffer lastBlock(final ColumnDescriptor current, final String key) {
+    private ByteBuffer lastBlock(final ColumnDescriptor current, final String key, final BlockCodec codec) {
         final Path blocks = dataFile(current.columnId());
         final Path entries = indexFile(current.columnId());
         final ByteBuffer entry = ByteBuffer.allocate(BlockFileDescriptor.ENTRY_LENGTH);
@@ -152,15 +156,17 @@ final class BlockColumns implements AutoCloseable {
         final BlockIndex last = BlockIndex.ofLastEntry(blockSize, describe(entries, key), entry.flip(), start,
             current.blockEntries() - 1, current.fileBytes());
         last.checkEnd(current.byteSize(), current.tailCrc());
-        final ByteBuffer compressed = ByteBuffer.allocateDirect(BlockCodec.maxCompressedLength(blockSize));
-        final BlockReader reader = new BlockReader(last, new BlockCodec(current.codec(), current.dtype(), blockSize),
-            (offset, length) -> {
-                readFully(channels.channel(blocks, false), compressed.clear().limit(length), offset, blocks);
-                return compressed;
-            }, describe(blocks, key));
-        final ByteBuffer raw = ByteBuffer.allocateDirect(blockSize);
-        final int length = reader.read(last.blocks() - 1, raw);
-        return raw.limit(length);
+        if (tailRaw == null) {
+            tailCompressed = ByteBuffer.allocateDirect(BlockCodec.maxCompressedLength(blockSize));
+            tailRaw = ByteBuffer.allocateDirect(blockSize);
+        }
+        final ByteBuffer compressed = tailCompressed;
+        final BlockReader reader = new BlockReader(last, codec, (offset, length) -> {
+            readFully(channels.channel(blocks, false), compressed.clear().limit(length), offset, blocks);
+            return compressed;
+        }, describe(blocks, key));
+        final int length = reader.read(last.blocks() - 1, tailRaw.clear());
+        return tailRaw.duplicate().position(0).limit(length);
     }
 
     /**
