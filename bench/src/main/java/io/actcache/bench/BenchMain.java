@@ -26,13 +26,13 @@ import java.util.regex.Pattern;
  * and written after the run.
  *
  * <p>Accepts every JMH option ({@code -h} lists them). {@value #QUICK} runs one fork with fewer iterations
- * ({@link QuickGroups}: at most 2 warm-up and 4 measured, never more than a benchmark's own),
- * smaller stores (1 and 2 GiB to open, 256 and 1024 MiB to read) and merges of 16 and 64 batches on tmpfs, for a
- * smoke check in a few minutes; any option given explicitly still wins. Results go to {@value #RESULT_JSON} and
- * {@value #RATIOS_MD} in the directory named by the system property {@value #OUT_PROPERTY} (default: the working
- * directory) unless {@code -rff} names a file. Stores built for {@link OpenBenchmark} are deleted at the end unless
- * {@value #KEEP_PROPERTY} is true. With {@value #SUITE} first,
- * the rest of the command line goes to {@link BenchSuite} ({@code actcache bench}).
+ * ({@link QuickGroups}: at most 2 warm-up and 4 measured, never more than a benchmark's own), smaller stores (1 and
+ * 2 GiB to open, 256 and 1024 MiB to read), appends of 64 KiB and 4 MiB batches, merges of 16 and 64 batches on
+ * tmpfs and one codec configuration per codec, for a smoke check in a few minutes; any option given explicitly
+ * still wins. Results go to {@value #RESULT_JSON} and {@value #RATIOS_MD} in the directory named by the system
+ * property {@value #OUT_PROPERTY} (default: the working directory) unless {@code -rff} names a file. Stores built
+ * for {@link OpenBenchmark} are deleted at the end unless {@value #KEEP_PROPERTY} is true. With {@value #SUITE}
+ * first, the rest of the command line goes to {@link BenchSuite} ({@code actcache bench}).
  */
 public final class BenchMain {
     /** Argument selecting the quick profile. */
@@ -113,6 +113,7 @@ public final class BenchMain {
         final String resultFile = cli.getResult().orElse(out.resolve(RESULT_JSON).toString());
         ResultFormatFactory.getInstance(cli.getResultFormat().orElse(ResultFormatType.JSON), resultFile)
             .writeOut(results);
+        System.out.println("Results of every run: " + resultFile);
         final String ratios = Report.markdown(results);
         System.out.println();
         System.out.println(ratios);
@@ -147,6 +148,15 @@ public final class BenchMain {
             }
             if (!cli.getParameter(ReadBenchmark.STORE_MIB).hasValue()) {
                 builder.param(ReadBenchmark.STORE_MIB, "256", "1024");
+            }
+            if (!cli.getParameter(AppendBenchmark.BATCH_KIB).hasValue()) {
+                builder.param(AppendBenchmark.BATCH_KIB, "64", "4096");
+            }
+            // CodecBenchmark's 54 parameter combinations take ~20 minutes; its smoke subset is one of them.
+            for (final String[] codec : new String[][] {{"blockKiB", "64"}, {"kind", "attn"}, {"dtype", "F32"}}) {
+                if (!cli.getParameter(codec[0]).hasValue()) {
+                    builder.param(codec[0], codec[1]);
+                }
             }
             // N = 64 is where issue 9's merge targets are judged; tmpfs keeps the disk's writeback out of it.
             if (!cli.getParameter(MergeBenchmark.BATCHES).hasValue()) {

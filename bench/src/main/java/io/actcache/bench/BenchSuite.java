@@ -42,7 +42,8 @@ import java.util.regex.PatternSyntaxException;
         "Runs the JMH benchmarks (every figure beside its baselines in the same run), then, when python3 can import "
             + "torch and safetensors (installed offline from the local wheel folders on first use), the same merges "
             + "in PyTorch and safetensors, and writes results.md, results.json and PNG plots to the output "
-            + "directory. A full run takes 15-20 minutes on 2 cores; --quick about 3-5.",
+            + "directory. --quick is a smoke subset of several minutes; a full run of every benchmark takes about an "
+            + "hour on 2 cores (--filter runs a part).",
         ""},
     footerHeading = "%nExamples:%n",
     footer = {
@@ -56,7 +57,7 @@ public final class BenchSuite implements Callable<Integer> {
     /** System property: the project root (set by bin/actcache); default the working directory. */
     public static final String HOME_PROPERTY = "actcache.home";
 
-    @Option(names = "--quick", description = "1 fork, fewer iterations, smaller stores and N: a ~3-5 minute subset.")
+    @Option(names = "--quick", description = "1 fork, fewer iterations, smaller stores and N: a smoke subset.")
     boolean quick;
 
     @Option(names = {"-o", "--out"}, paramLabel = "DIR",
