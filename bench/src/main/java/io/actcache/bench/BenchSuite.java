@@ -48,7 +48,7 @@ import java.util.regex.PatternSyntaxException;
     footerHeading = "%nExamples:%n",
     footer = {
         "  actcache bench --quick",
-        "  actcache bench --filter MergeBenchmark --out /tmp/merge-report",
+        "  actcache bench --filter '\\.MergeBenchmark\\.' --out /tmp/merge-report",
         "  actcache bench --filter AppendBenchmark -- -f 3 -wi 5",
         "  actcache bench --report-only --out bench/target/report",
         "",
