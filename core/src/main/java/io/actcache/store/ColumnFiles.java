@@ -25,7 +25,8 @@ import static io.actcache.store.ListColumnDescriptor.*;
  * Reads and writes the files of columns: creating them with their headers, appending data with positional
  * channel writes past the committed length, updating NPY headers, cutting uncommitted bytes, forcing, and
  * handing out mapped views. Owns the store's bounded channel and mapping caches. Knows nothing of commits:
- * {@link ActivationStore} decides what is committed. One thread only.
+ * {@link ActivationStore} decides what is committed. One thread only (its {@link OverlappedChecksums} helper only
+ * computes checksums of pieces the calling thread is writing).
  */
 final class ColumnFiles implements AutoCloseable {
     /** Bytes before the data of a RAW DENSE column file: the padded NPY header. */
@@ -39,6 +40,7 @@ final class ColumnFiles implements AutoCloseable {
     private final ChannelCache channels;
     private final MappingCache mappings;
     private final BlockColumns blockColumns;
+    private final OverlappedChecksums checksums;
     private long bytesWritten;
 
     ColumnFiles(final Path dir, final StoreOptions options, final int checksumBlockSize,
@@ -50,6 +52,7 @@ final class ColumnFiles implements AutoCloseable {
         this.mappings = new MappingCache(options);
         this.blockColumns = new BlockColumns(dir, compressionBlockSize, channels, mappings,
             options.maxDecompressedBlocks());
+        this.checksums = new OverlappedChecksums("actcache-checksum " + dir);
     }
 
     /**
@@ -147,9 +150,8 @@ final class ColumnFiles implements AutoCloseable {
         final Path file = StoreFiles.columnFile(dir, columnId);
         write(channels.channel(file, true), file, 0, NpyHeader.encodePadded(data.dtype(), data.shape(),
             NPY_HEADER_SIZE), key);
-        writeView(file, NPY_HEADER_SIZE, data, key);
         createChecksumFile(columnId, key);
-        final int tail = appendChecksums(columnId, file, NPY_HEADER_SIZE, 0, 0, 0, data, key);
+        final int tail = writeChecksummed(columnId, file, NPY_HEADER_SIZE, 0, 0, 0, data, key);
         return ColumnDescriptor.dense(columnId, data.dtype(), data.shape(), tail);
     }
 
@@ -166,8 +168,7 @@ final class ColumnFiles implements AutoCloseable {
             return blockColumns.append(current, grown, data, key);
         }
         final Path file = dataFile(current);
-        writeView(file, NPY_HEADER_SIZE + current.byteSize(), data, key);
-        final int tail = appendChecksums(current.columnId(), file, NPY_HEADER_SIZE, current.byteSize(),
+        final int tail = writeChecksummed(current.columnId(), file, NPY_HEADER_SIZE, current.byteSize(),
             current.tailCrc(), 0, data, key);
         return current.grown(grown, grown.byteSize(current.dtype()), tail);
     }
@@ -259,9 +260,8 @@ final class ColumnFiles implements AutoCloseable {
         final long count = current.shape().dim(0);
         final long offset = nextItemOffset(current.byteSize());
         final Path data = listDataFile(current.columnId());
-        writeView(data, offset, item, key);
         final long gap = offset - HEADER_LENGTH - current.byteSize();
-        final int tail = appendChecksums(current.columnId(), data, HEADER_LENGTH, current.byteSize(),
+        final int tail = writeChecksummed(current.columnId(), data, HEADER_LENGTH, current.byteSize(),
             current.tailCrc(), gap, item, key);
         final ByteBuffer record = ByteBuffer.allocate(ITEM_RECORD_LENGTH).order(ByteOrder.LITTLE_ENDIAN);
         record.putLong(ITEM_DATA_OFFSET, offset).putInt(ITEM_RANK_OFFSET, item.shape().rank());
@@ -400,6 +400,7 @@ final class ColumnFiles implements AutoCloseable {
     /** Unmaps everything and closes every file. Idempotent. */
     @Override
     public void close() {
+        checksums.close();
         try {
             blockColumns.close();
             if (channels != null) {
@@ -504,13 +505,14 @@ final class ColumnFiles implements AutoCloseable {
     }
 
     /**
-     * Continues a column's block checksums over {@code gap} zero bytes then {@code data}, appended after
-     * {@code oldBytes} committed data bytes whose last partial block has CRC {@code oldTail}. Writes the CRC of
-     * every block this completes to the {@code .crc} file.
+     * Writes {@code data} at {@code dataStart + oldBytes + gap} of a column's data file, continuing the column's
+     * block checksums over {@code gap} zero bytes then {@code data} (after {@code oldBytes} committed data bytes
+     * whose last partial block has CRC {@code oldTail}); large pieces are checksummed while they are written. Writes
+     * the CRC of every block this completes to the {@code .crc} file.
      *
      * @return the CRC32C of the new last partial block (0 when the data ends on a block boundary).
      */
-    private int appendChecksums(final long columnId, final Path dataFile, final long dataStart, final long oldBytes,
+    private int writeChecksummed(final long columnId, final Path dataFile, final long dataStart, final long oldBytes,
         final int oldTail, final long gap, final TensorView data, final String key) {
         final CRC32C crc = new CRC32C();
         final long partial = oldBytes % blockSize;
@@ -533,7 +535,14 @@ final class ColumnFiles implements AutoCloseable {
         if (gap > 0) {
             appender.accept(ByteBuffer.allocate((int) gap));
         }
-        data.visitBytes(0, data.byteSize(), appender);
+        final long position = dataStart + oldBytes + gap;
+        final FileChannel channel = channels.channel(dataFile, false);
+        try {
+            checksums.write(data, (piece, offset) -> writeFully(channel, piece, position + offset), appender);
+        } catch (final IOException e) {
+            throw new StoreIOException("cannot write " + data.byteSize() + " bytes for key '" + Keys.escape(key)
+                + "' at offset " + position + " of " + dataFile + ": " + e, e);
+        }
         if (appender.completed.position() > 0) {
             final Path file = checksumFile(columnId);
             write(channels.channel(file, false), file, ChecksumDescriptor.entryOffset(appender.firstBlock),
@@ -613,12 +622,13 @@ final class ColumnFiles implements AutoCloseable {
         }
     }
 
-    private void writeView(final Path file, final long position, final TensorView data, final String key) {
-        try {
-            bytesWritten += data.writeTo(channels.channel(file, false), position);
-        } catch (final IOException e) {
-            throw new StoreIOException("cannot write " + data.byteSize() + " bytes for key '" + Keys.escape(key)
-                + "' at offset " + position + " of " + file + ": " + e, e);
+    private void writeFully(final FileChannel channel, final ByteBuffer bytes, final long position)
+        throws IOException {
+        long at = position;
+        while (bytes.hasRemaining()) {
+            final int n = channel.write(bytes, at);
+            at += n;
+            bytesWritten += n;
         }
     }
 
