@@ -35,8 +35,12 @@ import java.util.concurrent.TimeUnit;
  * input_ids; {@code dtype}: F32, F16, BF16, input_ids always I64), one thread: {@code compress} and
  * {@code decompress} run {@link BlockCodec} over every block of {@value #DATA_MIB} MiB (GB/s per core from
  * {@link Report#BYTES_PER_OP}); {@code rangeRead} reads {@value #RANGES} row ranges of about
- * {@value #RANGE_KIB} KiB each (every one spans several blocks and starts mid-block) from a store column of that
- * codec, page cache warm, against {@code rangeReadRaw}, the same ranges of a RAW column of the same store. Block
+ * {@value #RANGE_KIB} KiB each (every one spans several blocks and starts mid-block) at random rows of a store
+ * column of that codec holding {@value #RANGE_COLUMN_COPIES} copies of the data ({@value #RANGE_COLUMN_COPIES} x
+ * {@value #DATA_MIB} MiB: far more than the decompressed block pool and the CPU caches hold, so the pool cannot
+ * serve repeated reads from memory; each operation reads the next of {@value #RANGE_SETS} sets of ranges, so neither
+ * the pool nor the CPU caches hold what the previous operation read), page cache warm, against {@code rangeReadRaw}, the same ranges of a RAW column
+ * of the same store. Block
  * size is the {@code blockKiB} parameter, so the default block size can be chosen from it. Compression ratios are
  * not timings: {@link CodecRatios} prints them for the same data.
  *
@@ -58,6 +62,10 @@ public class CodecBenchmark {
     public static final int RANGES = 32;
     /** KiB per row range. */
     public static final int RANGE_KIB = DATA_MIB * 1024 / RANGES;
+    /** Copies of the data in each range-read column. */
+    public static final int RANGE_COLUMN_COPIES = 32;
+    /** Sets of ranges the read operations cycle through, so consecutive operations read different rows. */
+    private static final int RANGE_SETS = 64;
 
     /** Codec under test. */
     @Param({"LZ4", "SHUFFLE_LZ4"})
@@ -80,6 +88,7 @@ public class CodecBenchmark {
     private Path storeDir;
     private ActivationStore store;
     private long[][] ranges;
+    private int nextRangeSet;
     private ByteBuffer rangeOut;
 
     /** Generates the data, compresses it once for {@code decompress}, and writes the store for the range reads. */
@@ -104,14 +113,18 @@ public class CodecBenchmark {
         store = ActivationStore.create(storeDir.resolve("store"), StoreOptions.builder().durability(Durability.NONE)
             .compressionBlockSize(blockSize).codecPolicy(CodecPolicy.builder().prefix("compressed", chosen).build())
             .build());
-        store.append("compressed", data);
-        store.append("raw", data);
-        final long rows = data.view().shape().dim(0);
-        final long rowBytes = data.view().byteSize() / rows;
+        try (ActivationStore.Batch batch = store.batch()) {
+            for (int copy = 0; copy < RANGE_COLUMN_COPIES; copy++) {
+                batch.append("compressed", data).append("raw", data);
+            }
+            batch.commit();
+        }
+        final long rows = data.view().shape().dim(0) * RANGE_COLUMN_COPIES;
+        final long rowBytes = data.view().byteSize() / data.view().shape().dim(0);
         final long rangeRows = Math.max(1, (RANGE_KIB * 1024L) / rowBytes);
-        ranges = new long[RANGES][2];
+        ranges = new long[RANGES * RANGE_SETS][2];
         final java.util.SplittableRandom random = new java.util.SplittableRandom(7);
-        for (int i = 0; i < RANGES; i++) {
+        for (int i = 0; i < ranges.length; i++) {
             final long from = random.nextLong(Math.max(1, rows - rangeRows));
             ranges[i][0] = from;
             ranges[i][1] = Math.min(rows, from + rangeRows);
@@ -162,7 +175,10 @@ public class CodecBenchmark {
     }
 
     private void read(final TensorView column, final Blackhole blackhole) {
-        for (final long[] range : ranges) {
+        final int first = nextRangeSet * RANGES;
+        nextRangeSet = (nextRangeSet + 1) % RANGE_SETS;
+        for (int i = first; i < first + RANGES; i++) {
+            final long[] range = ranges[i];
             final TensorView rows = column.rows(range[0], range[1]);
             rows.copyTo(rangeOut.clear());
             blackhole.consume(rangeOut);
