@@ -129,6 +129,24 @@ public final class BenchSuite implements Callable<Integer> {
         return commandLine.execute(args);
     }
 
+    /**
+     * Where this process may not drop the page cache (not root), the cold-read baseline reads with O_DIRECT and the
+     * store's cold reads, which go through mappings and so need a drop, are left out rather than failing.
+     *
+     * @param given the JMH options the user gave; a {@code coldBy} among them is kept as given.
+     * @return the JMH options to add.
+     */
+    static List<String> coldReadOptions(final List<String> given) {
+        if (given.stream().anyMatch(option -> option.startsWith(ReadBenchmark.COLD_BY + "="))
+            || PageCache.DROP_CACHES.equals(PageCache.coldReadMethod())) {
+            return List.of();
+        }
+        System.err.println("actcache bench: cannot drop the page cache (not root): cold reads baseline with "
+            + "O_DIRECT, the store's cold reads are left out");
+        return List.of("-p", ReadBenchmark.COLD_BY + "=" + PageCache.O_DIRECT,
+            "-e", "ReadBenchmark\\.(cold|coldColumnFiles)$");
+    }
+
     @Override
     public Integer call() throws Exception {
         final Path home = Path.of(System.getProperty(HOME_PROPERTY, ".")).toAbsolutePath().normalize();
@@ -146,6 +164,7 @@ public final class BenchSuite implements Callable<Integer> {
                 args.add(BenchMain.QUICK);
             }
             args.addAll(jmhOptions);
+            args.addAll(coldReadOptions(jmhOptions));
             args.addAll(checkedFilters);
             // JMH writes an empty result file when every benchmark failed; the report then says so.
             final java.util.Collection<RunResult> results = BenchMain.run(args, dir);

@@ -57,6 +57,19 @@ class BenchSuiteTest {
     }
 
     @Test
+    void coldReadsFollowWhetherThePageCacheCanBeDropped() {
+        final java.util.List<String> added = BenchSuite.coldReadOptions(java.util.List.of());
+        if (PageCache.DROP_CACHES.equals(PageCache.coldReadMethod())) {
+            assertEquals(java.util.List.of(), added, "root: every cold read runs after a drop");
+        } else {
+            assertEquals(java.util.List.of("-p", "coldBy=o_direct", "-e", "ReadBenchmark\\.(cold|coldColumnFiles)$"),
+                added, "not root: O_DIRECT baseline, the store's mapped cold reads left out");
+        }
+        assertEquals(java.util.List.of(), BenchSuite.coldReadOptions(java.util.List.of("-p", "coldBy=o_direct")),
+            "a coldBy the user gives is kept as given");
+    }
+
+    @Test
     void anUnknownBenchmarkFilterIsNamedAndNothingIsWritten() {
         final Path target = dir.resolve("report");
         assertEquals(1, run("--filter", "NoSuchBenchmark", "--out", target.toString()));
