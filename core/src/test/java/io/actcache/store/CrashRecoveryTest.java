@@ -1,22 +1,13 @@
 package io.actcache.store;
 
-import io.actcache.testing.ChildJvm;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.EnumMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -45,37 +36,15 @@ class CrashRecoveryTest {
         int kills = 0;
         for (int round = 0; round < KILLS_PER_PHASE * phases.length; round++) {
             final CrashPoints.Phase target = phases[round % phases.length];
-            final Process child = ChildJvm.start(List.of("-Xmx256m",
-                "-Dactcache.test.crashWindowMillis=" + WINDOW_MILLIS), true, Child.class, dir.toString());
-            final AtomicLong acked = new AtomicLong(-1);
-            final BlockingQueue<String> phasesSeen = new LinkedBlockingQueue<>();
-            final Thread reader = new Thread(() -> readChild(child, acked, phasesSeen));
-            reader.start();
-            final int skip = random.nextInt(3);
-            int seen = 0;
-            CrashPoints.Phase killedIn = null;
-            final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
-            while (killedIn == null) {
-                final String line = phasesSeen.poll(1, TimeUnit.SECONDS);
-                if (System.nanoTime() > deadline || (line == null && !child.isAlive())) {
-                    child.destroyForcibly().waitFor();
-                    throw new AssertionError("round " + round + ": child never reached phase " + target
-                        + " (alive " + child.isAlive() + ", acked " + acked.get() + ")\n" + stderr(child));
-                }
-                if (line != null && line.equals(target.name()) && seen++ >= skip) {
-                    child.destroyForcibly();
-                    killedIn = target;
-                }
-            }
-            child.waitFor();
-            reader.join();
+            final long acked = KilledChild.runUntilKilled(Child.class, dir, WINDOW_MILLIS, target,
+                random.nextInt(3), round);
             kills++;
-            landed.merge(killedIn, 1, Integer::sum);
+            landed.merge(target, 1, Integer::sum);
 
             try (ActivationStore store = ActivationStore.open(dir)) {
                 final long epoch = store.epoch();
-                final long lastAcked = Math.max(acked.get(), verifiedEpoch);
-                assertTrue(epoch == lastAcked || epoch == lastAcked + 1, "round " + round + " (" + killedIn
+                final long lastAcked = Math.max(acked, verifiedEpoch);
+                assertTrue(epoch == lastAcked || epoch == lastAcked + 1, "round " + round + " (" + target
                     + "): recovered epoch " + epoch + ", last acknowledged " + lastAcked);
                 CrashModel.assertMatches(store);
                 store.verify();
@@ -88,30 +57,6 @@ class CrashRecoveryTest {
         }
         assertTrue(verifiedEpoch > kills, "the workload made progress: epoch " + verifiedEpoch);
         assertTrue(Files.exists(dir.resolve(StoreFiles.MANIFEST)));
-    }
-
-    private static void readChild(final Process child, final AtomicLong acked, final BlockingQueue<String> phases) {
-        try (BufferedReader out = new BufferedReader(
-            new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
-            String line;
-            while ((line = out.readLine()) != null) {
-                if (line.startsWith("acked ")) {
-                    acked.set(Long.parseLong(line.substring(6)));
-                } else if (line.startsWith("phase ")) {
-                    phases.add(line.substring(6));
-                }
-            }
-        } catch (final java.io.IOException e) {
-            // The child was killed mid-line.
-        }
-    }
-
-    private static String stderr(final Process child) {
-        try {
-            return new String(child.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
-        } catch (final java.io.IOException e) {
-            return "(stderr unreadable: " + e + ")";
-        }
     }
 
     /** Child: opens or creates the store and commits the model's steps until killed. */
