@@ -5,19 +5,33 @@ import io.actcache.tensor.DType;
 import io.actcache.tensor.TensorView;
 
 import java.util.List;
+import java.util.function.Supplier;
 
 /**
  * One key's value in an {@link ActivationCache}: a dense tensor, or a list of tensors of one dtype and any shapes
  * (the form the keep-as-list strategy accumulates, such as attention patterns of prompts of different lengths).
- * Immutable; the views share memory with the cache.
+ * Immutable; the views share memory with the cache. A store's list is read when its items are first asked for,
+ * so merging into it (which needs only its dtype) costs O(batch), not O(items so far).
  */
 public final class CacheValue {
     private final TensorView tensor;
-    private final List<TensorView> items;
+    private final DType listDtype;
+    private final int listSize;
+    private Supplier<List<TensorView>> loader;
+    private List<TensorView> items;
 
     private CacheValue(final TensorView tensor, final List<TensorView> items) {
         this.tensor = tensor;
         this.items = items;
+        this.listDtype = items == null ? null : items.get(0).dtype();
+        this.listSize = items == null ? 0 : items.size();
+    }
+
+    private CacheValue(final DType dtype, final int size, final Supplier<List<TensorView>> loader) {
+        this.tensor = null;
+        this.listDtype = dtype;
+        this.listSize = size;
+        this.loader = loader;
     }
 
     /**
@@ -46,9 +60,24 @@ public final class CacheValue {
         return new CacheValue(null, List.copyOf(items));
     }
 
+    /**
+     * A list value whose items are read on first use.
+     *
+     * @param dtype  the items' dtype.
+     * @param size   how many items, at least one.
+     * @param loader reads exactly {@code size} items of {@code dtype}, once.
+     * @return a list value.
+     */
+    static CacheValue ofList(final DType dtype, final int size, final Supplier<List<TensorView>> loader) {
+        if (size < 1) {
+            throw new IllegalArgumentException("a list value needs at least one tensor");
+        }
+        return new CacheValue(dtype, size, loader);
+    }
+
     /** @return true for a list of tensors, false for one dense tensor. */
     public boolean isList() {
-        return items != null;
+        return tensor == null;
     }
 
     /**
@@ -56,8 +85,8 @@ public final class CacheValue {
      * @throws ShapeMismatchException when this is a list.
      */
     public TensorView tensor() {
-        if (items != null) {
-            throw new ShapeMismatchException("the value is a list of " + items.size() + " tensors, not one tensor; "
+        if (tensor == null) {
+            throw new ShapeMismatchException("the value is a list of " + listSize + " tensors, not one tensor; "
                 + "read it with getList");
         }
         return tensor;
@@ -65,21 +94,28 @@ public final class CacheValue {
 
     /** @return the list's tensors, or the dense tensor as a list of one. */
     public List<TensorView> items() {
-        return items != null ? items : List.of(tensor);
+        if (tensor != null) {
+            return List.of(tensor);
+        }
+        if (items == null) {
+            items = List.copyOf(loader.get());
+            loader = null;
+        }
+        return items;
     }
 
     /** @return the element type. */
     public DType dtype() {
-        return items != null ? items.get(0).dtype() : tensor.dtype();
+        return tensor != null ? tensor.dtype() : listDtype;
     }
 
     /** @return bytes held: the tensor's, or the sum of the items'. */
     public long byteSize() {
-        if (items == null) {
+        if (tensor != null) {
             return tensor.byteSize();
         }
         long total = 0;
-        for (final TensorView item : items) {
+        for (final TensorView item : items()) {
             total += item.byteSize();
         }
         return total;
@@ -88,6 +124,6 @@ public final class CacheValue {
     /** @return {@code F32 [4, 8]} or {@code list of 3 x F32}. */
     @Override
     public String toString() {
-        return items != null ? "list of " + items.size() + " x " + dtype() : tensor.dtype() + " " + tensor.shape();
+        return tensor == null ? "list of " + listSize + " x " + listDtype : tensor.dtype() + " " + tensor.shape();
     }
 }

@@ -1,6 +1,8 @@
 package io.actcache.cache;
 
+import io.actcache.StaleColumnException;
 import io.actcache.store.ActivationStore;
+import io.actcache.store.ColumnDescriptor;
 import io.actcache.store.ColumnKind;
 import io.actcache.tensor.TensorView;
 
@@ -37,8 +39,20 @@ final class StoreBacking implements Backing {
         if (!store.contains(key)) {
             return null;
         }
-        return store.describe(key).kind() == ColumnKind.LIST ? CacheValue.ofList(store.getList(key))
-            : CacheValue.of(store.get(key));
+        final ColumnDescriptor column = store.describe(key);
+        if (column.kind() != ColumnKind.LIST) {
+            return CacheValue.of(store.get(key));
+        }
+        final int size = Math.toIntExact(column.shape().dim(0));
+        return CacheValue.ofList(column.dtype(), size, () -> {
+            // Read on first use: the key must still be the column described (appends after it add items past
+            // size, which this value does not hold).
+            if (!store.contains(key) || store.describe(key).columnId() != column.columnId()) {
+                throw new StaleColumnException("list key '" + key + "' was replaced or removed after this value "
+                    + "was read; get it again", null);
+            }
+            return store.getList(key).subList(0, size);
+        });
     }
 
     @Override

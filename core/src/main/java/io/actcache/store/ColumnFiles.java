@@ -42,6 +42,7 @@ final class ColumnFiles implements AutoCloseable {
     private final BlockColumns blockColumns;
     private final OverlappedChecksums checksums;
     private long bytesWritten;
+    private long itemRecordsRead;
 
     ColumnFiles(final Path dir, final StoreOptions options, final int checksumBlockSize,
         final int compressionBlockSize, final boolean writable) {
@@ -110,6 +111,11 @@ final class ColumnFiles implements AutoCloseable {
     /** @return bytes written through this object: data, headers, item records. */
     long bytesWritten() {
         return bytesWritten + blockColumns.bytesWritten();
+    }
+
+    /** @return item records of LIST columns read since the store opened (merges must not read them). */
+    long itemRecordsRead() {
+        return itemRecordsRead;
     }
 
     /** @return the block-compressed columns' files and decompressed block pool. */
@@ -282,6 +288,7 @@ final class ColumnFiles implements AutoCloseable {
         final int count = Math.toIntExact(descriptor.shape().dim(0));
         final Path items = itemsFile(descriptor.columnId());
         final ByteBuffer records = ByteBuffer.allocate(count * ITEM_RECORD_LENGTH).order(ByteOrder.LITTLE_ENDIAN);
+        itemRecordsRead += count;
         try (FileChannel channel = FileChannel.open(items)) {
             while (records.hasRemaining()) {
                 if (channel.read(records, HEADER_LENGTH + records.position()) < 0) {
