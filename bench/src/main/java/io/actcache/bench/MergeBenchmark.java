@@ -138,12 +138,12 @@ public class MergeBenchmark {
             cache = ActivationCache.over(store);
         }
 
-        /** Closes and deletes the store. */
+        /** Closes and deletes the store, and lets the file system settle ({@link #settle}). */
         @TearDown(Level.Iteration)
         public void delete() {
             cache.close();
             store.close();
-            BenchFiles.deleteTree(dir);
+            settle(dir);
         }
     }
 
@@ -183,7 +183,7 @@ public class MergeBenchmark {
             for (final FileChannel channel : channels) {
                 channel.close();
             }
-            BenchFiles.deleteTree(dir);
+            settle(dir);
         }
     }
 
@@ -276,6 +276,18 @@ public class MergeBenchmark {
             }
         }
         return written;
+    }
+
+    /**
+     * Deletes a target's directory, then writes back the file system's dirty pages and pending deletes, outside
+     * the timing. Closing a store forces its files (durability PROCESS checkpoints at close) and the raw files are
+     * not forced, so on a file system mounted with {@code discard} the store's deleted blocks would otherwise be
+     * discarded by the journal commit that falls in the next shot, where the store creates its files and the raw
+     * baseline (files created in setup) creates none: each shot starts on a settled file system instead.
+     */
+    static void settle(final Path dir) {
+        BenchFiles.deleteTree(dir);
+        BenchFiles.syncFileSystem(dir.getParent());
     }
 
     static String activationKey(final int layer) {
