@@ -37,6 +37,9 @@ class CliDemoTest {
             "no banner or warning expected: " + demo.describe());
         assertTrue(demo.out().contains("verified: all 49 keys have the shapes written and all 2 batches read back"),
             demo.describe());
+        // The closing checkpoint (it forces what the commits wrote) is timed apart from the commits.
+        assertTrue(demo.out().lines().anyMatch(line -> line.matches(
+            "close +checkpoint \\(forces the .+ the commits wrote to the device\\): [0-9.]+ s")), demo.describe());
         final Optional<String> pythonLine =
             demo.out().lines().filter(line -> line.startsWith("python3 -c ")).findFirst();
         assertTrue(pythonLine.isPresent(), demo.describe());
