@@ -17,7 +17,8 @@ public final class CacheValue {
     private final TensorView tensor;
     private final DType listDtype;
     private final int listSize;
-    private Supplier<List<TensorView>> loader;
+    private final Supplier<List<TensorView>> loader;
+    /** Set once; a race between two first readers only loads twice (the lists are immutable and equal). */
     private List<TensorView> items;
 
     private CacheValue(final TensorView tensor, final List<TensorView> items) {
@@ -25,6 +26,7 @@ public final class CacheValue {
         this.items = items;
         this.listDtype = items == null ? null : items.get(0).dtype();
         this.listSize = items == null ? 0 : items.size();
+        this.loader = null;
     }
 
     private CacheValue(final DType dtype, final int size, final Supplier<List<TensorView>> loader) {
@@ -97,11 +99,12 @@ public final class CacheValue {
         if (tensor != null) {
             return List.of(tensor);
         }
-        if (items == null) {
-            items = List.copyOf(loader.get());
-            loader = null;
+        List<TensorView> loaded = items;
+        if (loaded == null) {
+            loaded = List.copyOf(loader.get());
+            items = loaded;
         }
-        return items;
+        return loaded;
     }
 
     /** @return the element type. */
