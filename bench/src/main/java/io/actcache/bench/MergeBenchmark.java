@@ -279,11 +279,10 @@ public class MergeBenchmark {
     }
 
     /**
-     * Deletes a target's directory, then writes back the file system's dirty pages and pending deletes, outside
-     * the timing. Closing a store forces its files (durability PROCESS checkpoints at close) and the raw files are
-     * not forced, so on a file system mounted with {@code discard} the store's deleted blocks would otherwise be
-     * discarded by the journal commit that falls in the next shot, where the store creates its files and the raw
-     * baseline (files created in setup) creates none: each shot starts on a settled file system instead.
+     * Deletes a target's directory, then syncs its file system, outside the timing, so every shot of either
+     * contender starts with no dirty pages, write-back or discards left by an earlier one. (Closing a store forces
+     * its files, durability PROCESS checkpoints at close, while the raw files are never forced; on a file system
+     * mounted with {@code discard} the two would otherwise leave the device in different states.)
      */
     static void settle(final Path dir) {
         BenchFiles.deleteTree(dir);
