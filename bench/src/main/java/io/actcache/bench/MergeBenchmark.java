@@ -24,6 +24,7 @@ import org.openjdk.jmh.annotations.Warmup;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
@@ -119,6 +120,46 @@ public class MergeBenchmark {
         }
     }
 
+    /**
+     * The same warm-up in every fork of {@link #oursStore} and {@link #rawAppend}, before the first warm-up shot:
+     * {@value #WARM_UP_SHOTS} merges of 16 batches into fresh stores and as many raw appends, on tmpfs. The store's
+     * code path is large (the merge, the commit protocol, Chronicle Map's generated query code, the checksums), and
+     * C2 keeps compiling it for ~700 commits: a shot of 16 merges still carried 100-470 ms of compilation on the
+     * second core after 20-30 shots, against a raw append's loop that is compiled after one. JMH's own warm-up
+     * shots would take minutes at N = 128 to reach that; this reaches it in seconds, identically for both.
+     */
+    @State(Scope.Benchmark)
+    public static class JitWarmUp {
+        /** Warm-up shots of 16 merges, each into a fresh store (and as many raw appends). */
+        static final int WARM_UP_SHOTS = 50;
+        private static final int WARM_UP_BATCHES = 16;
+
+        /**
+         * Runs the warm-up.
+         *
+         * @param batch the batch every shot merges.
+         * @throws IOException when a raw append fails.
+         */
+        @Setup(Level.Trial)
+        public void warmUp(final Batch batch) throws IOException {
+            final String storage = Files.isDirectory(Path.of("/dev/shm")) ? BenchFiles.MEMORY : BenchFiles.DISK;
+            for (int shot = 0; shot < WARM_UP_SHOTS; shot++) {
+                final StoreTarget store = new StoreTarget();
+                store.storage = storage;
+                store.create();
+                for (int i = 0; i < WARM_UP_BATCHES; i++) {
+                    store.cache.cat(batch.cache);
+                }
+                store.delete();
+                final RawFiles raw = new RawFiles();
+                raw.storage = storage;
+                raw.create();
+                appendRaw(batch, raw, WARM_UP_BATCHES);
+                raw.delete();
+            }
+        }
+    }
+
     /** Ours: a new store-backed cache. */
     @State(Scope.Thread)
     public static class StoreTarget {
@@ -130,12 +171,24 @@ public class MergeBenchmark {
         ActivationCache cache;
 
         /** Creates the store. */
-        @Setup(Level.Iteration)
         public void create() {
             dir = BenchFiles.newDirectory("actcache-bench-merge-", storage);
             store = ActivationStore.create(dir.resolve("store"),
                 StoreOptions.builder().durability(Durability.PROCESS).build());
             cache = ActivationCache.over(store);
+        }
+
+        /**
+         * Before each shot, outside the timing: {@link #precedingRawShot}, then {@link #create}.
+         *
+         * @param benchmark the benchmark, for its number of batches.
+         * @param batch     the batch the shots merge.
+         * @throws IOException when the preceding raw shot fails.
+         */
+        @Setup(Level.Iteration)
+        public void prepare(final MergeBenchmark benchmark, final Batch batch) throws IOException {
+            precedingRawShot(batch, benchmark.batches, storage);
+            create();
         }
 
         /** Closes and deletes the store, and lets the file system settle ({@link #settle}). */
@@ -162,7 +215,6 @@ public class MergeBenchmark {
          *
          * @throws IOException when it cannot.
          */
-        @Setup(Level.Iteration)
         public void create() throws IOException {
             dir = BenchFiles.newDirectory("actcache-bench-merge-raw-", storage);
             channels = new ArrayList<>();
@@ -174,13 +226,30 @@ public class MergeBenchmark {
         }
 
         /**
-         * Closes and deletes the files.
+         * Before each shot, outside the timing: {@link #precedingRawShot}, then {@link #create}.
+         *
+         * @param benchmark the benchmark, for its number of batches.
+         * @param batch     the batch the shots append.
+         * @throws IOException when a file cannot be made or the preceding raw shot fails.
+         */
+        @Setup(Level.Iteration)
+        public void prepare(final MergeBenchmark benchmark, final Batch batch) throws IOException {
+            precedingRawShot(batch, benchmark.batches, storage);
+            create();
+        }
+
+        /**
+         * Forces, closes and deletes the files. Forcing them leaves the device as closing a store does (durability
+         * PROCESS checkpoints at close): both contenders' bytes went to the device before the next shot, not only
+         * the store's. Without it the raw baseline's shots never wrote to the device while the store's each wrote
+         * the previous shot's bytes, and the host's handling of those writes fell on the store's shots alone.
          *
          * @throws IOException when it cannot.
          */
         @TearDown(Level.Iteration)
         public void delete() throws IOException {
             for (final FileChannel channel : channels) {
+                channel.force(true);
                 channel.close();
             }
             settle(dir);
@@ -242,10 +311,11 @@ public class MergeBenchmark {
      *
      * @param batch  the batch merged every time.
      * @param target a new store-backed cache.
+     * @param warm   the fork's JIT warm-up, done before the first shot.
      * @return the bytes the store wrote.
      */
     @Benchmark
-    public long oursStore(final Batch batch, final StoreTarget target) {
+    public long oursStore(final Batch batch, final StoreTarget target, final JitWarmUp warm) {
         for (int i = 0; i < batches; i++) {
             target.cache.cat(batch.cache);
         }
@@ -257,11 +327,16 @@ public class MergeBenchmark {
      *
      * @param batch  the batch merged every time.
      * @param target new empty files.
+     * @param warm   the fork's JIT warm-up, done before the first shot.
      * @return bytes written.
      * @throws IOException when a write fails.
      */
     @Benchmark
-    public long rawAppend(final Batch batch, final RawFiles target) throws IOException {
+    public long rawAppend(final Batch batch, final RawFiles target, final JitWarmUp warm) throws IOException {
+        return appendRaw(batch, target, batches);
+    }
+
+    static long appendRaw(final Batch batch, final RawFiles target, final int batches) throws IOException {
         long written = 0;
         for (int i = 0; i < batches; i++) {
             int key = 0;
@@ -279,10 +354,25 @@ public class MergeBenchmark {
     }
 
     /**
+     * One raw append shot of the same size into scratch files, forced and deleted, run before every measured shot of
+     * the store and of the raw baseline alike, so that both start from the same state: the one a raw append leaves,
+     * which is the raw baseline's own best case. What ran just before a shot matters on this kind of machine: a raw
+     * append right after a store shot took 2-3x as long as one right after a raw append, while the store's shots
+     * took the same time after either ({@link AlternatingMerge}; docs/PERFORMANCE.md, section 4). JMH runs each
+     * contender in its own forks, so without this each would always follow itself.
+     */
+    static void precedingRawShot(final Batch batch, final int batches, final String storage) throws IOException {
+        final RawFiles scratch = new RawFiles();
+        scratch.storage = storage;
+        scratch.create();
+        appendRaw(batch, scratch, batches);
+        scratch.delete();
+    }
+
+    /**
      * Deletes a target's directory, then syncs its file system, outside the timing, so every shot of either
-     * contender starts with no dirty pages, write-back or discards left by an earlier one. (Closing a store forces
-     * its files, durability PROCESS checkpoints at close, while the raw files are never forced; on a file system
-     * mounted with {@code discard} the two would otherwise leave the device in different states.)
+     * contender starts with no dirty pages, write-back or discards left by an earlier one. Both contenders have
+     * forced their files by then (the store at close, the raw files in {@link RawFiles#delete}).
      */
     static void settle(final Path dir) {
         BenchFiles.deleteTree(dir);
