@@ -44,7 +44,9 @@ import java.util.concurrent.TimeUnit;
  * (I64 {@code [8, 128]}, kept as a list as the reference's defaults say): 37.8 MB. Every measured invocation
  * merges all batches into a target made fresh before it and dropped after it, outside the timing. Scores are
  * seconds per invocation; {@link Report} divides by the bytes merged for ns per byte and compares contenders at
- * equal {@code batches}.
+ * equal {@code batches}. The store and the raw baseline are judged against each other, so their shots are made
+ * alike: every fork of the two first runs the same {@link JitWarmUp}, and every shot of either is preceded, outside
+ * the timing, by the same {@link #precedingRawShot}.
  *
  * <p>The store and the raw files are written to disk and to {@code /dev/shm} ({@code storage}): past the kernel's
  * dirty-page limit a disk run is bound by writeback, which hides whether our cost per batch stays flat; tmpfs shows
