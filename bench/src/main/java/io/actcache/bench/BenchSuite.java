@@ -43,7 +43,7 @@ import java.util.regex.PatternSyntaxException;
             + "torch and safetensors (installed offline from the local wheel folders on first use), the same merges "
             + "in PyTorch and safetensors, and writes results.md, results.json and PNG plots to the output "
             + "directory. --quick is a smoke subset of several minutes; a full run of every benchmark takes about an "
-            + "hour on 2 cores (--filter runs a part).",
+            + "hour and a quarter on 2 cores (--filter runs a part).",
         ""},
     footerHeading = "%nExamples:%n",
     footer = {
