@@ -16,7 +16,7 @@ import java.nio.ByteBuffer;
  * original artifact, could read and write out of bounds on crafted input (CVE-2025-12183). We only use
  * {@link LZ4Factory#fastestInstance()}'s {@link LZ4SafeDecompressor}, which bounds every read by the compressed
  * length and every write by the destination's capacity, decompress into a destination of exactly the block's
- * indexed raw length, and check the length it returns; the block's CRC32C is checked before it is decompressed.
+ * indexed raw length, and check the length it returns; the block's CRC32C is checked before its bytes are used.
  * The fork (at.yawk.lz4 1.13.0) also clears the CVE-2025-66566 leak of the Java decompressors.
  */
 public final class BlockCodec {

@@ -7,7 +7,8 @@ import java.util.zip.CRC32C;
 
 /**
  * Reads live blocks of one block-compressed column: fetches the compressed bytes the {@link BlockIndex} places,
- * checks their CRC32C, then decompresses them with the {@link BlockCodec} into exactly the indexed raw length.
+ * decompresses them with the {@link BlockCodec} into exactly the indexed raw length, and checks their CRC32C before
+ * it returns (a CRC mismatch is reported before a decoding failure: it explains one).
  * Every failure is a {@link CorruptFileException} naming the file (and key) and the block; nothing is read or written
  * past a buffer. One thread only.
  */
@@ -64,6 +65,10 @@ public final class BlockReader {
         final int length = index.compressedLength(block);
         final int rawLength = index.rawLength(block);
         final ByteBuffer compressed = source.bytes(fileOffset, length);
+        // Decode first, check after: the decoder reads the compressed bytes from memory once, and the CRC then runs
+        // over bytes in the CPU's cache, about twice as fast. Safe whatever the bytes: the decoder never reads or
+        // writes past a buffer, and nothing it produced is handed out unless the CRC matches.
+        final String problem = codec.decompress(compressed, length, out, rawLength);
         crc.reset();
         crc.update(compressed.duplicate().clear().limit(length));
         if ((int) crc.getValue() != index.crc(block)) {
@@ -72,7 +77,6 @@ public final class BlockReader {
                 (long) block * index.blockSize(), (long) block * index.blockSize() + rawLength, fileOffset,
                 fileOffset + length, index.crc(block), (int) crc.getValue()));
         }
-        final String problem = codec.decompress(compressed, length, out, rawLength);
         if (problem != null) {
             throw new CorruptFileException(String.format("%s: block %d (raw bytes [%d, %d), file bytes [%d, %d)) "
                 + "does not decode: %s", file, block, (long) block * index.blockSize(),
