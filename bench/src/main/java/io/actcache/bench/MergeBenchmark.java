@@ -243,8 +243,8 @@ public class MergeBenchmark {
         /**
          * Forces, closes and deletes the files. Forcing them leaves the device as closing a store does (durability
          * PROCESS checkpoints at close): both contenders' bytes went to the device before the next shot, not only
-         * the store's. Without it the raw baseline's shots never wrote to the device while the store's each wrote
-         * the previous shot's bytes, and the host's handling of those writes fell on the store's shots alone.
+         * the store's. Without it only the store's shots sent their bytes to the device (a raw file deleted before
+         * write-back never reaches it).
          *
          * @throws IOException when it cannot.
          */
