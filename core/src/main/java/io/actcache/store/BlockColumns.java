@@ -185,6 +185,15 @@ final class BlockColumns implements AutoCloseable {
             }
 
             @Override
+            public int copyDirect(final long position, final long stop, final ByteBuffer dst) {
+                final int block = (int) (position / blockSize);
+                if (position % blockSize != 0 || stop < position + column.index.rawLength(block)) {
+                    return 0;
+                }
+                return pool.copyBlock(columnId, block, column.reader, dst, description);
+            }
+
+            @Override
             public String description() {
                 return description;
             }

@@ -73,6 +73,36 @@ final class BlockPool implements AutoCloseable {
     }
 
     /**
+     * Copies a whole block into {@code dst} at its position, advancing it: from the pool when the pool holds the
+     * block, else decoded straight into {@code dst} without entering the pool, so a bulk copy neither evicts the
+     * blocks views are reading nor pays a second copy out of a pooled buffer.
+     *
+     * @param columnId    the column.
+     * @param block       a live block of it.
+     * @param reader      the column's block reader (used on a miss).
+     * @param dst         writable, with at least the block's raw length remaining; on a {@link
+     *                    io.actcache.CorruptFileException} its bytes from its position are unspecified.
+     * @param description what is read, for messages.
+     * @return the block's raw length.
+     */
+    int copyBlock(final long columnId, final int block, final BlockReader reader, final ByteBuffer dst,
+        final String description) {
+        if (closed) {
+            throw new AlreadyClosedException("store is closed: cannot read " + description);
+        }
+        final int rawLength = reader.index().rawLength(block);
+        final Slot cached = blocks.get(new BlockKey(columnId, block));
+        if (cached != null && cached.chunk().length() == rawLength) {
+            dst.put(cached.chunk().slice(0, rawLength));
+            return rawLength;
+        }
+        reader.read(block, dst.slice(dst.position(), rawLength));
+        dst.position(dst.position() + rawLength);
+        decompressions++;
+        return rawLength;
+    }
+
+    /**
      * Drops every block of a column (replaced, removed, or its file about to be deleted).
      *
      * @param columnId the column.

@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.ReadOnlyBufferException;
 import java.nio.channels.FileChannel;
 import java.util.zip.CRC32C;
 
@@ -260,11 +261,14 @@ public final class TensorView {
     }
 
     /**
-     * Copies raw little-endian bytes into {@code dst} from its position, advancing it.
+     * Copies raw little-endian bytes into {@code dst} from its position, advancing it. A copy that fails part way
+     * (a {@link io.actcache.CorruptFileException} from a compressed column's block) leaves {@code dst}'s position
+     * and the bytes from it on unspecified.
      *
      * @param fromByte first byte of this view.
-     * @param dst      destination with at least the bytes to copy remaining.
+     * @param dst      writable destination with at least the bytes to copy remaining.
      * @param length   bytes to copy.
+     * @throws ReadOnlyBufferException when {@code dst} is read-only.
      */
     public void copyBytesTo(final long fromByte, final ByteBuffer dst, final long length) {
         if (fromByte < 0 || length < 0 || fromByte + length > byteSize()) {
@@ -274,9 +278,17 @@ public final class TensorView {
         if (dst.remaining() < length) {
             throw new IndexOutOfBoundsException("destination has " + dst.remaining() + " bytes left, needs " + length);
         }
+        if (dst.isReadOnly()) {
+            throw new ReadOnlyBufferException();
+        }
         long position = start + fromByte;
         final long stop = position + length;
         while (position < stop) {
+            final int direct = memory.copyDirect(position, stop, dst);
+            if (direct > 0) {
+                position += direct;
+                continue;
+            }
             final MemoryChunk chunk = chunk(position, 1);
             final int n = (int) Math.min(stop - position, chunk.end() - position);
             dst.put(chunk.slice((int) (position - chunk.start()), n));

@@ -103,6 +103,53 @@ class CompressedColumnTest {
         }
     }
 
+    @ParameterizedTest
+    @EnumSource(value = Codec.class, names = {"LZ4", "SHUFFLE_LZ4"})
+    void shouldCopyWholeBlocksOfARangeStraightIntoTheDestinationAndPartialOnesThroughThePool(final Codec codec) {
+        final Tensor data = compressible(DType.F32, 1024, 11); // 400 KiB: 100 blocks of 4 KiB
+        try (ActivationStore store = ActivationStore.create(tmp.resolve("s"), options(codec))) {
+            store.append("act", data);
+            final BlockPool pool = store.columnFilesForTest().blockColumns().pool();
+            // Rows 500..530 are bytes [200000, 212000): the end of block 48, blocks 49 and 50, the start of 51.
+            final TensorView range = store.get("act").rows(500, 530);
+            final ByteBuffer expected = data.buffer().slice(200_000, 12_000);
+            final ByteBuffer direct = ByteBuffer.allocateDirect(12_000);
+            long before = pool.decompressions();
+            range.copyTo(direct);
+            assertEquals(4, pool.decompressions() - before);
+            assertEquals(expected, direct.flip());
+
+            // Blocks 49 and 50 went straight into the destination: element reads decompress them into the pool.
+            before = pool.decompressions();
+            assertTrue(range.contentEquals(data.view().rows(500, 530)));
+            assertEquals(2, pool.decompressions() - before);
+
+            // Now the pool holds all four: a copy into a heap buffer at an offset decompresses nothing.
+            final ByteBuffer heap = ByteBuffer.allocate(12_007).position(7);
+            before = pool.decompressions();
+            range.copyTo(heap);
+            assertEquals(0, pool.decompressions() - before);
+            assertEquals(expected, heap.position(7));
+
+            // A whole-column copy: 100 blocks, every one whole.
+            final ByteBuffer all = ByteBuffer.allocateDirect((int) data.view().byteSize());
+            store.get("act").copyTo(all);
+            assertEquals(data.buffer().duplicate().clear(), all.flip());
+        }
+    }
+
+    @Test
+    void shouldRefuseAReadOnlyDestinationBeforeDecodingIntoIt() {
+        final Tensor data = compressible(DType.F32, 100, 12);
+        try (ActivationStore store = ActivationStore.create(tmp.resolve("s"), options(Codec.LZ4))) {
+            store.append("act", data);
+            final ByteBuffer readOnly = ByteBuffer.allocateDirect(40_000).asReadOnlyBuffer();
+            assertThrows(java.nio.ReadOnlyBufferException.class, () -> store.get("act").copyTo(readOnly));
+            assertEquals(0, readOnly.position());
+            assertTrue(store.get("act").contentEquals(data.view()));
+        }
+    }
+
     @Test
     void shouldLetAReaderFollowAppendsThatRewriteItsLastBlock() {
         final Path dir = tmp.resolve("s");
@@ -198,7 +245,8 @@ class CompressedColumnTest {
 
     @Test
     void shouldNameKeyFileAndBlockOfAFlippedByte() throws IOException {
-        final Path dir = storeWith(compressible(DType.F32, 100, 6));
+        final Tensor data = compressible(DType.F32, 100, 6);
+        final Path dir = storeWith(data);
         final Path blk = onlyFile(dir, ".blk");
         flip(blk, BlockFileDescriptor.HEADER_LENGTH + 10);
         try (ActivationStore store = ActivationStore.open(dir)) {
@@ -208,7 +256,16 @@ class CompressedColumnTest {
             final CorruptFileException read = assertThrows(CorruptFileException.class,
                 () -> store.get("act").getFloat(0));
             assertTrue(read.getMessage().contains("block 0"), read.getMessage());
+            // A bulk copy decodes block 0 straight into its destination, and refuses it just the same.
+            final CorruptFileException copy = assertThrows(CorruptFileException.class,
+                () -> store.get("act").copyTo(ByteBuffer.allocateDirect(40_000)));
+            assertTrue(copy.getMessage().contains("key 'act'") && copy.getMessage().contains("block 0")
+                && copy.getMessage().contains("CRC32C"), copy.getMessage());
             assertEquals(100, store.get("act").shape().dim(0));
+            // Rows 20..100 (bytes from 8000 on) lie in blocks 1..9: still readable.
+            final ByteBuffer rest = ByteBuffer.allocateDirect(32_000);
+            store.get("act").rows(20, 100).copyTo(rest);
+            assertEquals(data.buffer().slice(8_000, 32_000), rest.flip());
         }
     }
 
