@@ -77,7 +77,7 @@ public class CodecBenchmark {
     @Param({"resid", "attn", "input_ids"})
     public String kind;
     /** Raw KiB per block. */
-    @Param({"16", "64", "256"})
+    @Param({"16", "32", "64", "256"})
     public int blockKiB;
 
     private BlockCodec blockCodec;

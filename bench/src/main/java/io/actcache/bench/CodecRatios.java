@@ -29,7 +29,7 @@ public final class CodecRatios {
                 : new String[] {"F32", "F16", "BF16"}) {
                 final Tensor data = SyntheticActivations.of(kind, dtype.equals("I64") ? DType.F32 : DType.valueOf(dtype),
                     CodecBenchmark.DATA_BYTES, 42);
-                for (final int blockKiB : new int[] {16, 64, 256}) {
+                for (final int blockKiB : new int[] {16, 32, 64, 256}) {
                     out.append(String.format(Locale.ROOT, "| %s | %s | %d | %.2f | %.2f |%n", kind, dtype, blockKiB,
                         ratio(data, Codec.LZ4, blockKiB << 10), ratio(data, Codec.SHUFFLE_LZ4, blockKiB << 10)));
                 }

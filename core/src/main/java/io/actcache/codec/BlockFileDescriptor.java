@@ -101,7 +101,12 @@ public final class BlockFileDescriptor {
     /** Largest block size. */
     public static final int MAX_BLOCK_SIZE = 16 << 20;
     /** Default raw bytes per block, chosen with {@code CodecBenchmark} (see docs/DECISIONS.md). */
-    public static final int DEFAULT_BLOCK_SIZE = 64 << 10;
+    public static final int DEFAULT_BLOCK_SIZE = 32 << 10;
+    /**
+     * Raw bytes per block of stores whose properties do not record {@code compression.block.size} (created before
+     * it was recorded, when this was the default); not {@link #DEFAULT_BLOCK_SIZE}, which may change.
+     */
+    public static final int UNRECORDED_BLOCK_SIZE = 64 << 10;
 
     private BlockFileDescriptor() {
     }

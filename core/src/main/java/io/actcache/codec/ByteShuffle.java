@@ -12,12 +12,21 @@ import java.nio.ByteOrder;
  *
  * <p>Design note: the loops move 8 elements at a time as one 64-bit word per byte plane, so every load and store
  * is 8 bytes wide; byte-at-a-time loops ran at about a third of LZ4's decompression speed and made the shuffle the
- * bottleneck of SHUFFLE_LZ4 reads. The unshuffle (the read path) goes further: widths 4 and 8 transpose 8 x 8 byte
- * matrices held in eight registers with three rounds of masked swaps, and width 2 interleaves two planes' bytes with
- * two rounds, a quarter of the shifts and masks of a byte-by-byte gather (1.8-3.4x faster in CodecBenchmark).
+ * bottleneck of SHUFFLE_LZ4 reads. The words are transposed in registers with rounds of masked swaps: width 8 as
+ * 8 x 8 byte matrices (three rounds), width 4 as the two 4 x 4 byte matrices in the halves of four words (two
+ * rounds, both directions), and the unshuffle of width 2 interleaves two planes' bytes in two rounds; a fraction of
+ * the shifts and masks of a byte-by-byte gather (CodecBenchmark: 1.8-3.4x faster; for width 4, two rounds on four
+ * words instead of an 8 x 8 transpose, whose third round only moved whole elements, made SHUFFLE_LZ4 F32
+ * decompression another 13-19 % faster and compression 14-18 %).
  */
 public final class ByteShuffle {
     private static final int GROUP = Long.BYTES;
+    private static final long LOW_HALF = 0xFFFF_FFFFL;
+    private static final long HIGH_HALF = 0xFFFF_FFFF_0000_0000L;
+    /** Bytes 0-1 of each 32-bit half: the block one 2 x 2 swap of a 4 x 4 byte transpose moves. */
+    private static final long SWAP_SHORTS = 0x0000_FFFF_0000_FFFFL;
+    /** Bytes 0, 2, 4, 6: the bytes one 1 x 1 swap moves. */
+    private static final long SWAP_BYTES = 0x00FF_00FF_00FF_00FFL;
 
     private ByteShuffle() {
     }
@@ -56,13 +65,21 @@ public final class ByteShuffle {
             final long a1 = in.getLong(4 * e + 8);
             final long a2 = in.getLong(4 * e + 16);
             final long a3 = in.getLong(4 * e + 24);
-            for (int b = 0; b < 4; b++) {
-                final int low = b << 3;
-                final int high = low + 32;
-                out.putLong(b * elements + e, (a0 >>> low & 0xFFL) | (a0 >>> high & 0xFFL) << 8
-                    | (a1 >>> low & 0xFFL) << 16 | (a1 >>> high & 0xFFL) << 24 | (a2 >>> low & 0xFFL) << 32
-                    | (a2 >>> high & 0xFFL) << 40 | (a3 >>> low & 0xFFL) << 48 | (a3 >>> high & 0xFFL) << 56);
-            }
+            // Row k: element e+k in its low half, e+4+k in its high half; transposing both halves' 4 x 4 bytes
+            // leaves plane k of elements e..e+7 in row k.
+            long x0 = a0 & LOW_HALF | a2 << 32;
+            long x1 = a0 >>> 32 | a2 & HIGH_HALF;
+            long x2 = a1 & LOW_HALF | a3 << 32;
+            long x3 = a1 >>> 32 | a3 & HIGH_HALF;
+            long t;
+            t = (x0 >>> 16 ^ x2) & SWAP_SHORTS; x0 ^= t << 16; x2 ^= t;
+            t = (x1 >>> 16 ^ x3) & SWAP_SHORTS; x1 ^= t << 16; x3 ^= t;
+            t = (x0 >>> 8 ^ x1) & SWAP_BYTES; x0 ^= t << 8; x1 ^= t;
+            t = (x2 >>> 8 ^ x3) & SWAP_BYTES; x2 ^= t << 8; x3 ^= t;
+            out.putLong(e, x0);
+            out.putLong(elements + e, x1);
+            out.putLong(2 * elements + e, x2);
+            out.putLong(3 * elements + e, x3);
         }
     }
 
@@ -140,31 +157,24 @@ public final class ByteShuffle {
     }
 
     private static void unshuffle4(final ByteBuffer in, final ByteBuffer out, final int elements, final int grouped) {
-        final int pairs = grouped / (2 * GROUP) * (2 * GROUP);
-        transpose(Layout.PLANES4_TO_ELEMENTS, in, out, elements, pairs);
-        for (int e = pairs; e < grouped; e += GROUP) {
-            final long p0 = in.getLong(e);
-            final long p1 = in.getLong(elements + e);
-            final long p2 = in.getLong(2 * elements + e);
-            final long p3 = in.getLong(3 * elements + e);
-            for (int half = 0; half < 2; half++) {
-                final int shift = half << 5;
-                // Interleave bytes into 16-bit lanes (planes 0+1 and 2+3 of four elements), then the lanes into
-                // 32-bit elements.
-                final long low = spreadBytes(p0 >>> shift) | spreadBytes(p1 >>> shift) << 8;
-                final long high = spreadBytes(p2 >>> shift) | spreadBytes(p3 >>> shift) << 8;
-                final int at = 4 * (e + 4 * half);
-                out.putLong(at, spreadShorts(low) | spreadShorts(high) << 16);
-                out.putLong(at + 8, spreadShorts(low >>> 32) | spreadShorts(high >>> 32) << 16);
-            }
+        for (int e = 0; e < grouped; e += GROUP) {
+            long x0 = in.getLong(e);
+            long x1 = in.getLong(elements + e);
+            long x2 = in.getLong(2 * elements + e);
+            long x3 = in.getLong(3 * elements + e);
+            // Row k is plane k of elements e..e+7. Transposing the 4 x 4 bytes of each half leaves element e+k in
+            // the low half of row k and element e+4+k in its high half.
+            long t;
+            t = (x0 >>> 16 ^ x2) & SWAP_SHORTS; x0 ^= t << 16; x2 ^= t;
+            t = (x1 >>> 16 ^ x3) & SWAP_SHORTS; x1 ^= t << 16; x3 ^= t;
+            t = (x0 >>> 8 ^ x1) & SWAP_BYTES; x0 ^= t << 8; x1 ^= t;
+            t = (x2 >>> 8 ^ x3) & SWAP_BYTES; x2 ^= t << 8; x3 ^= t;
+            final int at = 4 * e;
+            out.putLong(at, x0 & LOW_HALF | x1 << 32);
+            out.putLong(at + 8, x2 & LOW_HALF | x3 << 32);
+            out.putLong(at + 16, x0 >>> 32 | x1 & HIGH_HALF);
+            out.putLong(at + 24, x2 >>> 32 | x3 & HIGH_HALF);
         }
-    }
-
-    /** Bytes 0..3 of {@code x} to bytes 0, 2, 4, 6 of the result; the other bytes zero. */
-    private static long spreadBytes(final long x) {
-        long y = x & 0xFFFF_FFFFL;
-        y = (y | y << 16) & 0x0000_FFFF_0000_FFFFL;
-        return (y | y << 8) & 0x00FF_00FF_00FF_00FFL;
     }
 
     /** Bytes a0 a1 a2 a3 b0 b1 b2 b3 (low to high) to a0 b0 a1 b1 a2 b2 a3 b3: two rounds of swaps. */
@@ -173,12 +183,6 @@ public final class ByteShuffle {
         final long y = x ^ t ^ t << 16;
         t = (y ^ y >>> 8) & 0x0000_FF00_0000_FF00L;
         return y ^ t ^ t << 8;
-    }
-
-    /** 16-bit lanes 0 and 1 of {@code x} to lanes 0 and 2 of the result; the other lanes zero. */
-    private static long spreadShorts(final long x) {
-        final long y = x & 0xFFFF_FFFFL;
-        return (y | y << 16) & 0x0000_FFFF_0000_FFFFL;
     }
 
     private static void unshuffle8(final ByteBuffer in, final ByteBuffer out, final int elements, final int grouped) {
@@ -190,19 +194,16 @@ public final class ByteShuffle {
         /** Rows: elements {@code e..e+7} of 8 bytes; columns: their byte planes. */
         ELEMENTS8_TO_PLANES,
         /** Rows: planes 0-7 at {@code e}; columns: elements {@code e..e+7} of 8 bytes. */
-        PLANES8_TO_ELEMENTS,
-        /** Rows: planes 0-3 at {@code e}, then at {@code e+8}; column k: elements {@code e+k} and {@code e+8+k} of 4. */
-        PLANES4_TO_ELEMENTS
+        PLANES8_TO_ELEMENTS
     }
 
     /**
-     * Moves {@code count} elements (a multiple of the layout's group: 8, or 16 for width 4) as 8 x 8 byte matrices,
+     * Moves {@code count} elements of 8 bytes (a multiple of 8) as 8 x 8 byte matrices,
      * each transposed in three rounds of block swaps (4 x 4, 2 x 2, 1 x 1 bytes) on words held in registers.
      */
     private static void transpose(final Layout layout, final ByteBuffer in, final ByteBuffer out, final int elements,
         final int count) {
-        final int step = layout == Layout.PLANES4_TO_ELEMENTS ? 2 * GROUP : GROUP;
-        for (int e = 0; e < count; e += step) {
+        for (int e = 0; e < count; e += GROUP) {
             long x0 = in.getLong(rowOffset(layout, 0, e, elements));
             long x1 = in.getLong(rowOffset(layout, 1, e, elements));
             long x2 = in.getLong(rowOffset(layout, 2, e, elements));
@@ -213,18 +214,18 @@ public final class ByteShuffle {
             long x7 = in.getLong(rowOffset(layout, 7, e, elements));
             long t;
             // Rows 0-3, columns 4-7 (high halves) swap with rows 4-7, columns 0-3 (low halves); then 2 x 2, 1 x 1.
-            t = (x0 >>> 32 ^ x4) & 0xFFFF_FFFFL; x0 ^= t << 32; x4 ^= t;
-            t = (x1 >>> 32 ^ x5) & 0xFFFF_FFFFL; x1 ^= t << 32; x5 ^= t;
-            t = (x2 >>> 32 ^ x6) & 0xFFFF_FFFFL; x2 ^= t << 32; x6 ^= t;
-            t = (x3 >>> 32 ^ x7) & 0xFFFF_FFFFL; x3 ^= t << 32; x7 ^= t;
-            t = (x0 >>> 16 ^ x2) & 0x0000_FFFF_0000_FFFFL; x0 ^= t << 16; x2 ^= t;
-            t = (x1 >>> 16 ^ x3) & 0x0000_FFFF_0000_FFFFL; x1 ^= t << 16; x3 ^= t;
-            t = (x4 >>> 16 ^ x6) & 0x0000_FFFF_0000_FFFFL; x4 ^= t << 16; x6 ^= t;
-            t = (x5 >>> 16 ^ x7) & 0x0000_FFFF_0000_FFFFL; x5 ^= t << 16; x7 ^= t;
-            t = (x0 >>> 8 ^ x1) & 0x00FF_00FF_00FF_00FFL; x0 ^= t << 8; x1 ^= t;
-            t = (x2 >>> 8 ^ x3) & 0x00FF_00FF_00FF_00FFL; x2 ^= t << 8; x3 ^= t;
-            t = (x4 >>> 8 ^ x5) & 0x00FF_00FF_00FF_00FFL; x4 ^= t << 8; x5 ^= t;
-            t = (x6 >>> 8 ^ x7) & 0x00FF_00FF_00FF_00FFL; x6 ^= t << 8; x7 ^= t;
+            t = (x0 >>> 32 ^ x4) & LOW_HALF; x0 ^= t << 32; x4 ^= t;
+            t = (x1 >>> 32 ^ x5) & LOW_HALF; x1 ^= t << 32; x5 ^= t;
+            t = (x2 >>> 32 ^ x6) & LOW_HALF; x2 ^= t << 32; x6 ^= t;
+            t = (x3 >>> 32 ^ x7) & LOW_HALF; x3 ^= t << 32; x7 ^= t;
+            t = (x0 >>> 16 ^ x2) & SWAP_SHORTS; x0 ^= t << 16; x2 ^= t;
+            t = (x1 >>> 16 ^ x3) & SWAP_SHORTS; x1 ^= t << 16; x3 ^= t;
+            t = (x4 >>> 16 ^ x6) & SWAP_SHORTS; x4 ^= t << 16; x6 ^= t;
+            t = (x5 >>> 16 ^ x7) & SWAP_SHORTS; x5 ^= t << 16; x7 ^= t;
+            t = (x0 >>> 8 ^ x1) & SWAP_BYTES; x0 ^= t << 8; x1 ^= t;
+            t = (x2 >>> 8 ^ x3) & SWAP_BYTES; x2 ^= t << 8; x3 ^= t;
+            t = (x4 >>> 8 ^ x5) & SWAP_BYTES; x4 ^= t << 8; x5 ^= t;
+            t = (x6 >>> 8 ^ x7) & SWAP_BYTES; x6 ^= t << 8; x7 ^= t;
             switch (layout) {
                 case ELEMENTS8_TO_PLANES -> {
                     out.putLong(e, x0);
@@ -247,18 +248,6 @@ public final class ByteShuffle {
                     out.putLong(at + 48, x6);
                     out.putLong(at + 56, x7);
                 }
-                case PLANES4_TO_ELEMENTS -> {
-                    // Row k holds element e+k in its low half and e+8+k in its high half.
-                    final int at = 4 * e;
-                    out.putLong(at, x0 & 0xFFFF_FFFFL | x1 << 32);
-                    out.putLong(at + 8, x2 & 0xFFFF_FFFFL | x3 << 32);
-                    out.putLong(at + 16, x4 & 0xFFFF_FFFFL | x5 << 32);
-                    out.putLong(at + 24, x6 & 0xFFFF_FFFFL | x7 << 32);
-                    out.putLong(at + 32, x0 >>> 32 | x1 & 0xFFFF_FFFF_0000_0000L);
-                    out.putLong(at + 40, x2 >>> 32 | x3 & 0xFFFF_FFFF_0000_0000L);
-                    out.putLong(at + 48, x4 >>> 32 | x5 & 0xFFFF_FFFF_0000_0000L);
-                    out.putLong(at + 56, x6 >>> 32 | x7 & 0xFFFF_FFFF_0000_0000L);
-                }
                 default -> throw new AssertionError(layout);
             }
         }
@@ -268,7 +257,6 @@ public final class ByteShuffle {
         return switch (layout) {
             case ELEMENTS8_TO_PLANES -> 8 * (e + row);
             case PLANES8_TO_ELEMENTS -> row * elements + e;
-            case PLANES4_TO_ELEMENTS -> (row & 3) * elements + e + (row >> 2) * GROUP;
         };
     }
 

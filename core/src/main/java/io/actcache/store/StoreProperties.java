@@ -160,7 +160,7 @@ public final class StoreProperties {
                     + " is not a power of two >= 4096");
             }
             compressionBlockSize = Integer.parseInt(properties.getProperty(COMPRESSION_BLOCK_SIZE,
-                Integer.toString(io.actcache.codec.BlockFileDescriptor.DEFAULT_BLOCK_SIZE)));
+                Integer.toString(io.actcache.codec.BlockFileDescriptor.UNRECORDED_BLOCK_SIZE)));
             if (compressionBlockSize < io.actcache.codec.BlockFileDescriptor.MIN_BLOCK_SIZE
                 || compressionBlockSize > io.actcache.codec.BlockFileDescriptor.MAX_BLOCK_SIZE
                 || Integer.bitCount(compressionBlockSize) != 1) {

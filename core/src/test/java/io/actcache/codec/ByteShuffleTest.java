@@ -15,7 +15,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  */
 class ByteShuffleTest {
     @ParameterizedTest
-    @CsvSource({"1,100", "2,64", "2,70", "2,71", "4,4096", "4,4100", "4,4103", "8,800", "8,805", "4,3", "8,0"})
+    @CsvSource({"1,100", "2,64", "2,70", "2,71", "4,4096", "4,4100", "4,4103", "4,36", "4,4128", "8,800", "8,805",
+        "4,3", "8,0"})
     void shouldPlaceEveryByteByItsDefinitionAndRoundTrip(final int width, final int length) {
         final byte[] bytes = new byte[length];
         new Random(length * 31L + width).nextBytes(bytes);

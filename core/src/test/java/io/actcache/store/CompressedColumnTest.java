@@ -139,6 +139,35 @@ class CompressedColumnTest {
     }
 
     @Test
+    void shouldReadStoresWhosePropertiesDoNotRecordTheBlockSizeWithTheBlockSizeTheyWereWritten() throws IOException {
+        final Path dir = tmp.resolve("s");
+        final Tensor first = compressible(DType.F32, 1000, 13); // 400 KB: 7 blocks of 64 KiB
+        final Tensor second = compressible(DType.F32, 50, 14);
+        try (ActivationStore store = ActivationStore.create(dir, StoreOptions.builder()
+            .compressionBlockSize(BlockFileDescriptor.UNRECORDED_BLOCK_SIZE)
+            .codecPolicy(CodecPolicy.builder().prefix("act", Codec.LZ4).build()).build())) {
+            store.append("act", first);
+        }
+        final Path properties = dir.resolve("actcache.properties");
+        final java.util.Properties values = new java.util.Properties();
+        try (var in = Files.newInputStream(properties)) {
+            values.load(in);
+        }
+        assertEquals(Integer.toString(BlockFileDescriptor.UNRECORDED_BLOCK_SIZE),
+            values.remove("compression.block.size"));
+        try (var out = Files.newOutputStream(properties)) {
+            values.store(out, null);
+        }
+        assertTrue(BlockFileDescriptor.DEFAULT_BLOCK_SIZE != BlockFileDescriptor.UNRECORDED_BLOCK_SIZE);
+        try (ActivationStore store = ActivationStore.open(dir)) {
+            assertTrue(store.get("act").contentEquals(first.view()));
+            store.append("act", second);
+            assertTrue(store.get("act").rows(1000, 1050).contentEquals(second.view()));
+            assertEquals(1050 * 400, store.verify("act"));
+        }
+    }
+
+    @Test
     void shouldRefuseAReadOnlyDestinationBeforeDecodingIntoIt() {
         final Tensor data = compressible(DType.F32, 100, 12);
         try (ActivationStore store = ActivationStore.create(tmp.resolve("s"), options(Codec.LZ4))) {
