@@ -131,6 +131,13 @@ class CompressedColumnTest {
             assertEquals(0, pool.decompressions() - before);
             assertEquals(expected, heap.position(7));
 
+            // Decoding straight into a heap buffer at an offset: rows 700..730, bytes [280000, 292000), blocks 68-71.
+            final ByteBuffer heapDecoded = ByteBuffer.allocate(12_005).position(5);
+            before = pool.decompressions();
+            store.get("act").rows(700, 730).copyTo(heapDecoded);
+            assertEquals(4, pool.decompressions() - before);
+            assertEquals(data.buffer().slice(280_000, 12_000), heapDecoded.position(5));
+
             // A whole-column copy: 100 blocks, every one whole.
             final ByteBuffer all = ByteBuffer.allocateDirect((int) data.view().byteSize());
             store.get("act").copyTo(all);
