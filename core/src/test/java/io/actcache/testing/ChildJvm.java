@@ -14,6 +14,12 @@ import java.util.concurrent.TimeUnit;
  * build generates from the parent pom), for reopen, crash and start-up tests that need a real second process.
  */
 public final class ChildJvm {
+    /**
+     * Every child's {@code java.io.tmpdir}: lz4-java unpacks its native library there and deletes it at exit, which a
+     * child killed by a crash test never reaches. Deleted with its contents when the test JVM exits.
+     */
+    private static Path childTemp;
+
     private ChildJvm() {
     }
 
@@ -85,12 +91,30 @@ public final class ChildJvm {
         final List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.addAll(projectFlags(withProperties));
+        command.add("-Djava.io.tmpdir=" + childTemp());
         command.addAll(jvmArgs);
         command.add("-cp");
         command.add(System.getProperty("java.class.path"));
         command.add(mainClass.getName());
         command.addAll(Arrays.asList(args));
         return new ProcessBuilder(command).start();
+    }
+
+    private static synchronized Path childTemp() throws IOException {
+        if (childTemp == null) {
+            final Path dir = Files.createTempDirectory("actcache-children-");
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> deleteTree(dir)));
+            childTemp = dir;
+        }
+        return childTemp;
+    }
+
+    private static void deleteTree(final Path dir) {
+        try (var paths = Files.walk(dir)) {
+            paths.sorted(java.util.Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
+        } catch (final IOException e) {
+            // Best effort at exit: what stays is a few unpacked libraries in the system temp directory.
+        }
     }
 
     private static Thread pump(final java.io.InputStream in, final Path file) {
