@@ -1,5 +1,6 @@
 package io.actcache.store;
 
+import io.actcache.AlreadyClosedException;
 import io.actcache.CorruptFileException;
 import io.actcache.codec.BlockFileDescriptor;
 import io.actcache.codec.Codec;
@@ -107,6 +108,7 @@ class CompressedColumnTest {
     @EnumSource(value = Codec.class, names = {"LZ4", "SHUFFLE_LZ4"})
     void shouldCopyWholeBlocksOfARangeStraightIntoTheDestinationAndPartialOnesThroughThePool(final Codec codec) {
         final Tensor data = compressible(DType.F32, 1024, 11); // 400 KiB: 100 blocks of 4 KiB
+        final TensorView afterClose;
         try (ActivationStore store = ActivationStore.create(tmp.resolve("s"), options(codec))) {
             store.append("act", data);
             final BlockPool pool = store.columnFilesForTest().blockColumns().pool();
@@ -142,7 +144,11 @@ class CompressedColumnTest {
             final ByteBuffer all = ByteBuffer.allocateDirect((int) data.view().byteSize());
             store.get("act").copyTo(all);
             assertEquals(data.buffer().duplicate().clear(), all.flip());
+            afterClose = store.get("act").rows(800, 900);
         }
+        final AlreadyClosedException closed = assertThrows(AlreadyClosedException.class,
+            () -> afterClose.copyTo(ByteBuffer.allocateDirect(40_000)));
+        assertTrue(closed.getMessage().contains("'act'"), closed.getMessage());
     }
 
     @Test
