@@ -14,10 +14,10 @@ import java.nio.ByteOrder;
  * is 8 bytes wide; byte-at-a-time loops ran at about a third of LZ4's decompression speed and made the shuffle the
  * bottleneck of SHUFFLE_LZ4 reads. The words are transposed in registers with rounds of masked swaps: width 8 as
  * 8 x 8 byte matrices (three rounds), width 4 as the two 4 x 4 byte matrices in the halves of four words (two
- * rounds, both directions), and the unshuffle of width 2 interleaves two planes' bytes in two rounds; a fraction of
- * the shifts and masks of a byte-by-byte gather (CodecBenchmark: 1.8-3.4x faster; for width 4, two rounds on four
- * words instead of an 8 x 8 transpose, whose third round only moved whole elements, made SHUFFLE_LZ4 F32
- * decompression another 13-19 % faster and compression 14-18 %).
+ * rounds), width 2 by interleaving two planes' bytes or separating them (two rounds); a fraction of the shifts and
+ * masks of a byte-by-byte gather (CodecBenchmark: 1.8-3.4x faster; for width 4, two rounds on four words instead
+ * of an 8 x 8 transpose, whose third round only moved whole elements, made SHUFFLE_LZ4 F32 decompression another
+ * 13-19 % faster and compression 14-18 %).
  */
 public final class ByteShuffle {
     private static final int GROUP = Long.BYTES;
@@ -85,14 +85,11 @@ public final class ByteShuffle {
 
     private static void shuffle2(final ByteBuffer in, final ByteBuffer out, final int elements, final int grouped) {
         for (int e = 0; e < grouped; e += GROUP) {
-            final long a0 = in.getLong(2 * e);
-            final long a1 = in.getLong(2 * e + 8);
-            for (int b = 0; b < 2; b++) {
-                final int s = b << 3;
-                out.putLong(b * elements + e, (a0 >>> s & 0xFFL) | (a0 >>> s + 16 & 0xFFL) << 8
-                    | (a0 >>> s + 32 & 0xFFL) << 16 | (a0 >>> s + 48 & 0xFFL) << 24 | (a1 >>> s & 0xFFL) << 32
-                    | (a1 >>> s + 16 & 0xFFL) << 40 | (a1 >>> s + 32 & 0xFFL) << 48 | (a1 >>> s + 48 & 0xFFL) << 56);
-            }
+            // Each word: byte 0 of four elements in its low half, byte 1 in its high half.
+            final long d0 = deinterleaveBytes(in.getLong(2 * e));
+            final long d1 = deinterleaveBytes(in.getLong(2 * e + 8));
+            out.putLong(e, d0 & LOW_HALF | d1 << 32);
+            out.putLong(elements + e, d0 >>> 32 | d1 & HIGH_HALF);
         }
     }
 
@@ -183,6 +180,14 @@ public final class ByteShuffle {
         final long y = x ^ t ^ t << 16;
         t = (y ^ y >>> 8) & 0x0000_FF00_0000_FF00L;
         return y ^ t ^ t << 8;
+    }
+
+    /** Undoes {@link #interleaveBytes}: the same two swaps (each its own inverse) in the other order. */
+    private static long deinterleaveBytes(final long x) {
+        long t = (x ^ x >>> 8) & 0x0000_FF00_0000_FF00L;
+        final long y = x ^ t ^ t << 8;
+        t = (y ^ y >>> 16) & 0x0000_0000_FFFF_0000L;
+        return y ^ t ^ t << 16;
     }
 
     private static void unshuffle8(final ByteBuffer in, final ByteBuffer out, final int elements, final int grouped) {
