@@ -71,7 +71,8 @@ import java.util.concurrent.Callable;
     footer = {
         "  actcache compact runs/gpt2",
         "  actcache compact runs/gpt2 --json | jq .bytesReclaimed",
-        "  actcache compact runs/gpt2 --codec SHUFFLE_LZ4 --keys 'blocks\\..*\\.attn\\.hook_pattern'",
+        "  actcache compact runs/gpt2 --codec LZ4 --keys 'blocks\\..*\\.attn\\.hook_pattern'",
+        "  actcache compact runs/gpt2 --codec SHUFFLE_LZ4 --keys 'input_ids'",
         "  actcache compact runs/gpt2 --codec RAW",
         "",
         "Exit status:",
