@@ -152,8 +152,9 @@ public final class BenchMain {
             if (!cli.getParameter(AppendBenchmark.BATCH_KIB).hasValue()) {
                 builder.param(AppendBenchmark.BATCH_KIB, "64", "4096");
             }
-            // CodecBenchmark's 72 parameter combinations take ~25 minutes; its smoke subset is one of them.
-            final String defaultBlockKiB = Integer.toString(io.actcache.codec.BlockFileDescriptor.DEFAULT_BLOCK_SIZE >> 10);
+            // CodecBenchmark's 54 parameter combinations take ~20 minutes; its smoke subset is one of them.
+            final String defaultBlockKiB =
+                Integer.toString(io.actcache.codec.BlockFileDescriptor.DEFAULT_BLOCK_SIZE >> 10);
             for (final String[] codec : new String[][] {{"blockKiB", defaultBlockKiB}, {"kind", "attn"},
                 {"dtype", "F32"}}) {
                 if (!cli.getParameter(codec[0]).hasValue()) {
