@@ -153,11 +153,7 @@ public class MergeBenchmark {
                     store.cache.cat(batch.cache);
                 }
                 store.delete();
-                final RawFiles raw = new RawFiles();
-                raw.storage = storage;
-                raw.create();
-                appendRaw(batch, raw, WARM_UP_BATCHES);
-                raw.delete();
+                precedingRawShot(batch, WARM_UP_BATCHES, storage);
             }
         }
     }
@@ -361,7 +357,8 @@ public class MergeBenchmark {
      * which is the raw baseline's own best case. What ran just before a shot matters on this kind of machine: a raw
      * append right after a store shot took 2-3x as long as one right after a raw append, while the store's shots
      * took the same time after either ({@link AlternatingMerge}; docs/PERFORMANCE.md, section 4). JMH runs each
-     * contender in its own forks, so without this each would always follow itself.
+     * contender in its own forks, so without this each would always follow itself. {@link JitWarmUp} runs it too,
+     * as its raw appends.
      */
     static void precedingRawShot(final Batch batch, final int batches, final String storage) throws IOException {
         final RawFiles scratch = new RawFiles();

@@ -67,7 +67,7 @@ public final class BlockReader {
         final ByteBuffer compressed = source.bytes(fileOffset, length);
         // Decode first, check after: the decoder reads the compressed bytes from memory once, and the CRC then runs
         // over bytes in the CPU's cache, about twice as fast. Safe whatever the bytes: the decoder never reads or
-        // writes past a buffer, and nothing it produced is handed out unless the CRC matches.
+        // writes past a buffer, and unless the CRC matches this throws before the caller can use what it produced.
         final String problem = codec.decompress(compressed, length, out, rawLength);
         crc.reset();
         crc.update(compressed.duplicate().clear().limit(length));
