@@ -46,9 +46,7 @@ final class BlockPool implements AutoCloseable {
      * @return a live chunk holding the block's raw bytes, its start the block's raw offset.
      */
     MemoryChunk chunk(final long columnId, final int block, final BlockReader reader, final String description) {
-        if (closed) {
-            throw new AlreadyClosedException("store is closed: cannot read " + description);
-        }
+        checkOpen(description);
         final BlockKey key = new BlockKey(columnId, block);
         final int rawLength = reader.index().rawLength(block);
         final Slot cached = blocks.get(key);
@@ -87,9 +85,7 @@ final class BlockPool implements AutoCloseable {
      */
     int copyBlock(final long columnId, final int block, final BlockReader reader, final ByteBuffer dst,
         final String description) {
-        if (closed) {
-            throw new AlreadyClosedException("store is closed: cannot read " + description);
-        }
+        checkOpen(description);
         final int rawLength = reader.index().rawLength(block);
         final Slot cached = blocks.get(new BlockKey(columnId, block));
         if (cached != null && cached.chunk().length() == rawLength) {
@@ -135,6 +131,12 @@ final class BlockPool implements AutoCloseable {
         blocks.values().forEach(slot -> slot.chunk().release());
         blocks.clear();
         free.clear();
+    }
+
+    private void checkOpen(final String description) {
+        if (closed) {
+            throw new AlreadyClosedException("store is closed: cannot read " + description);
+        }
     }
 
     private ByteBuffer take() {
