@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.StreamReadFeature;
 import io.actcache.CorruptFileException;
 import io.actcache.FormatTooNewException;
 import io.actcache.FormatTooOldException;
@@ -60,9 +61,11 @@ public record Manifest(long epoch, long nextColumnId, Map<String, ColumnDescript
     private static final String TRAILER_PREFIX = ",\n  \"crc32c\" : \"";
     private static final String TRAILER_SUFFIX = "\"\n}\n";
     private static final int TRAILER_LENGTH = TRAILER_PREFIX.length() + 8 + TRAILER_SUFFIX.length();
-    // Keys are field names: canonicalizing and interning 10,000 one-off names costs more than it saves.
+    // Keys are field names: canonicalizing and interning 10,000 one-off names costs more than it saves. A field
+    // named twice in one object (two epochs, two descriptors for a key) is refused rather than read as the last one.
     private static final JsonFactory JSON = JsonFactory.builder()
-        .disable(JsonFactory.Feature.CANONICALIZE_FIELD_NAMES).disable(JsonFactory.Feature.INTERN_FIELD_NAMES).build();
+        .disable(JsonFactory.Feature.CANONICALIZE_FIELD_NAMES).disable(JsonFactory.Feature.INTERN_FIELD_NAMES)
+        .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
 
     /**
      * The header fields, read without the columns.
