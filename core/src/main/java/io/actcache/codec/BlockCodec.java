@@ -10,7 +10,7 @@ import java.nio.ByteBuffer;
 
 /**
  * Compresses and decompresses single blocks of one column's codec and dtype. One thread only (it owns a scratch
- * buffer for the shuffle); the store keeps one per column file it reads or writes.
+ * buffer for the shuffle); the store keeps one per codec and dtype for its reads and one per writer.
  *
  * <p>Design note: lz4-java's {@code fastDecompressor} trusts the caller's decompressed length and, in the
  * original artifact, could read and write out of bounds on crafted input (CVE-2025-12183). We only use

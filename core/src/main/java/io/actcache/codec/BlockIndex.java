@@ -14,7 +14,7 @@ import static io.actcache.codec.BlockFileDescriptor.*;
  * as they are added: each entry's CRC32C, raw offsets that continue or supersede the last block, lengths within the
  * block size and the committed data file. Block {@code b} holds raw bytes {@code [b B, b B + rawLength(b))}.
  * Grows by {@link #add} as later commits append entries (entries are never rewritten). Heap arrays of 24 bytes per
- * block; one thread only.
+ * block held; one thread only.
  */
 public final class BlockIndex {
     private final int blockSize;
@@ -22,6 +22,8 @@ public final class BlockIndex {
     private final String file;
     private long entries;
     private int blocks;
+    /** The first block held; the arrays hold blocks {@code [firstBlock, blocks)}. Zero but in {@link #ofLastEntry}. */
+    private int firstBlock;
     private long[] fileOffsets = new long[16];
     private int[] compressedLengths = new int[16];
     private int[] rawLengths = new int[16];
@@ -40,7 +42,7 @@ public final class BlockIndex {
 
     /**
      * An index of one block: the last live block of a column, from its entry alone (an append reads back only
-     * this block). Blocks before it are not known; block numbers stay those of the whole column.
+     * this block). Blocks before it are not known and take no memory; block numbers stay those of the whole column.
      *
      * @param blockSize  raw bytes per block.
      * @param file       the index file, for messages.
@@ -54,19 +56,11 @@ public final class BlockIndex {
         final long rawOffset, final long entryNumber, final long fileBytes) {
         final BlockIndex index = new BlockIndex(blockSize, file);
         final int block = Math.toIntExact(rawOffset / blockSize);
-        index.fileOffsets = new long[block + 1];
-        index.compressedLengths = new int[block + 1];
-        index.rawLengths = new int[block + 1];
-        index.crcs = new int[block + 1];
-        Arrays.fill(index.rawLengths, blockSize);
+        index.firstBlock = block;
         index.blocks = block;
         index.entries = entryNumber;
+        // With no block held before it, an entry at any raw offset but this block's is refused.
         index.add(entry, fileBytes);
-        if (index.blocks != block + 1) {
-            // It superseded block - 1: the entry's raw offset is not the one the descriptor implies.
-            throw index.corrupt(entryNumber, "starts at raw offset " + (long) (index.blocks - 1) * blockSize
-                + ", the committed length puts the last block at " + rawOffset);
-        }
         return index;
     }
 
@@ -102,20 +96,21 @@ public final class BlockIndex {
                 throw corrupt(entry, "places its block at file bytes [" + fileOffset + ", " + (fileOffset + compressed)
                     + "), outside the committed data [" + HEADER_LENGTH + ", " + fileBytes + ")");
             }
-            final boolean supersedes = blocks > 0 && rawOffset == (long) (blocks - 1) * blockSize;
-            if (supersedes && raw <= rawLengths[blocks - 1]) {
+            final boolean held = blocks > firstBlock;
+            final boolean supersedes = held && rawOffset == (long) (blocks - 1) * blockSize;
+            if (supersedes && raw <= rawLength(blocks - 1)) {
                 throw corrupt(entry, "rewrites block " + (blocks - 1) + " with " + raw + " raw bytes, not more than its "
-                    + rawLengths[blocks - 1]);
+                    + rawLength(blocks - 1));
             }
             if (!supersedes) {
-                if (rawOffset != (long) blocks * blockSize || blocks > 0 && rawLengths[blocks - 1] != blockSize) {
-                    throw corrupt(entry, "starts at raw offset " + rawOffset + ", expected " + (blocks > 0
+                if (rawOffset != (long) blocks * blockSize || held && rawLength(blocks - 1) != blockSize) {
+                    throw corrupt(entry, "starts at raw offset " + rawOffset + ", expected " + (held
                         ? (long) (blocks - 1) * blockSize + " or, after a full block, " : "") + (long) blocks * blockSize);
                 }
                 grow();
                 blocks++;
             }
-            final int b = blocks - 1;
+            final int b = blocks - 1 - firstBlock;
             fileOffsets[b] = fileOffset;
             compressedLengths[b] = compressed;
             rawLengths[b] = raw;
@@ -155,7 +150,7 @@ public final class BlockIndex {
 
     /** @return raw bytes the live blocks hold. */
     public long rawEnd() {
-        return blocks == 0 ? 0 : (long) (blocks - 1) * blockSize + rawLengths[blocks - 1];
+        return blocks == 0 ? 0 : (long) (blocks - 1) * blockSize + rawLength(blocks - 1);
     }
 
     /** @return raw bytes per block. */
@@ -168,45 +163,45 @@ public final class BlockIndex {
         return lastEntryCrc;
     }
 
-    /** @return compressed bytes of the live blocks. */
+    /** @return compressed bytes of the live blocks held. */
     public long compressedBytes() {
         long total = 0;
-        for (int b = 0; b < blocks; b++) {
+        for (int b = 0; b < blocks - firstBlock; b++) {
             total += compressedLengths[b];
         }
         return total;
     }
 
     /**
-     * @param block a live block.
+     * @param block a live block this index holds (every one, but in an index of the last entry only).
      * @return its first byte in the data file.
      */
     public long fileOffset(final int block) {
-        return fileOffsets[block];
+        return fileOffsets[block - firstBlock];
     }
 
     /**
-     * @param block a live block.
+     * @param block a live block this index holds (every one, but in an index of the last entry only).
      * @return its compressed length.
      */
     public int compressedLength(final int block) {
-        return compressedLengths[block];
+        return compressedLengths[block - firstBlock];
     }
 
     /**
-     * @param block a live block.
+     * @param block a live block this index holds (every one, but in an index of the last entry only).
      * @return its raw length.
      */
     public int rawLength(final int block) {
-        return rawLengths[block];
+        return rawLengths[block - firstBlock];
     }
 
     /**
-     * @param block a live block.
+     * @param block a live block this index holds (every one, but in an index of the last entry only).
      * @return the CRC32C of its compressed bytes.
      */
     public int crc(final int block) {
-        return crcs[block];
+        return crcs[block - firstBlock];
     }
 
     /**
@@ -226,8 +221,8 @@ public final class BlockIndex {
     }
 
     private void grow() {
-        if (blocks == fileOffsets.length) {
-            final int size = blocks * 2;
+        if (blocks - firstBlock == fileOffsets.length) {
+            final int size = fileOffsets.length * 2;
             fileOffsets = Arrays.copyOf(fileOffsets, size);
             compressedLengths = Arrays.copyOf(compressedLengths, size);
             rawLengths = Arrays.copyOf(rawLengths, size);

@@ -30,6 +30,8 @@ public final class BlockWriter implements Consumer<ByteBuffer> {
     private long fileBytes;
     private long rawOffset;
     private int lastEntryCrc;
+    /** Raw bytes at the start of the block buffer that the data file already holds: a committed partial block. */
+    private int writtenLength;
     private ByteBuffer pendingEntries = ByteBuffer.allocate(ENTRY_LENGTH * 8).order(ByteOrder.LITTLE_ENDIAN);
 
     /**
@@ -66,6 +68,7 @@ public final class BlockWriter implements Consumer<ByteBuffer> {
         if (partial != null) {
             block.put(partial.duplicate());
         }
+        writtenLength = block.position();
         pendingEntries.clear();
     }
 
@@ -88,12 +91,14 @@ public final class BlockWriter implements Consumer<ByteBuffer> {
     }
 
     /**
-     * Compresses the partial last block, if any, and writes the pending entries.
+     * Compresses the partial last block, if the append added to it, and writes the pending entries. An append of
+     * no bytes writes nothing: rewriting the committed partial block unchanged would give an entry whose raw end
+     * does not grow, which the block index refuses.
      *
      * @return entries, data file bytes and last entry CRC after the append, for the uncommitted descriptor.
      */
     public State finish() {
-        if (block.position() > 0) {
+        if (block.position() > writtenLength) {
             flushBlock();
         }
         writeEntries();
@@ -124,6 +129,7 @@ public final class BlockWriter implements Consumer<ByteBuffer> {
         if (rawLength == blockSize) {
             rawOffset += blockSize;
             block.clear();
+            writtenLength = 0;
         }
         // A partial block stays in the buffer: finish() is the only caller that flushes one.
     }

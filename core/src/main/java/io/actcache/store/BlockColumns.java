@@ -57,9 +57,15 @@ final class BlockColumns implements AutoCloseable {
     private final BlockPool pool;
     private final Map<Long, OpenColumn> open = new HashMap<>();
     private final Map<String, BlockWriter> writers = new HashMap<>();
-    /** Reused by appends that read back a partial last block: its compressed and its raw bytes. */
-    private ByteBuffer tailCompressed;
-    private ByteBuffer tailRaw;
+    /** Decoders of the columns read, one per codec and dtype: a column's reader holds no buffers of its own. */
+    private final Map<String, BlockCodec> readCodecs = new HashMap<>();
+    /**
+     * One block's compressed bytes, when they are copied rather than read in place from a mapping (a block spanning
+     * mapped chunks, the partial block an append continues, verify), and one block's raw bytes. Used in turn by the
+     * store's one thread, each use ending before the next begins.
+     */
+    private ByteBuffer compressedScratch;
+    private ByteBuffer rawScratch;
     private long bytesWritten;
 
     BlockColumns(final Path dir, final int blockSize, final ChannelCache channels, final MappingCache mappings,
@@ -151,22 +157,20 @@ final class BlockColumns implements AutoCloseable {
         final Path blocks = dataFile(current.columnId());
         final Path entries = indexFile(current.columnId());
         final ByteBuffer entry = ByteBuffer.allocate(BlockFileDescriptor.ENTRY_LENGTH);
-        readFully(channels.channel(entries, false), entry, entryOffset(current.blockEntries() - 1), entries);
+        readFully(channels.channel(entries, false), entry, entryOffset(current.blockEntries() - 1),
+            describe(entries, key));
         final long start = current.byteSize() - current.byteSize() % blockSize;
         final BlockIndex last = BlockIndex.ofLastEntry(blockSize, describe(entries, key), entry.flip(), start,
             current.blockEntries() - 1, current.fileBytes());
         last.checkEnd(current.byteSize(), current.tailCrc());
-        if (tailRaw == null) {
-            tailCompressed = ByteBuffer.allocateDirect(BlockCodec.maxCompressedLength(blockSize));
-            tailRaw = ByteBuffer.allocateDirect(blockSize);
-        }
-        final ByteBuffer compressed = tailCompressed;
+        final ByteBuffer compressed = compressedScratch();
         final BlockReader reader = new BlockReader(last, codec, (offset, length) -> {
-            readFully(channels.channel(blocks, false), compressed.clear().limit(length), offset, blocks);
+            readFully(channels.channel(blocks, false), compressed.clear().limit(length), offset, describe(blocks, key));
             return compressed;
         }, describe(blocks, key));
-        final int length = reader.read(last.blocks() - 1, tailRaw.clear());
-        return tailRaw.duplicate().position(0).limit(length);
+        final ByteBuffer raw = rawScratch();
+        final int length = reader.read(last.blocks() - 1, raw.clear());
+        return raw.duplicate().position(0).limit(length);
     }
 
     /**
@@ -213,13 +217,12 @@ final class BlockColumns implements AutoCloseable {
         final Path entries = indexFile(descriptor.columnId());
         try (FileChannel data = FileChannel.open(blocks); FileChannel index = FileChannel.open(entries)) {
             final BlockIndex fresh = loadIndex(descriptor, key, index, data);
-            final ByteBuffer compressed = ByteBuffer.allocateDirect(BlockCodec.maxCompressedLength(blockSize));
-            final BlockReader reader = new BlockReader(fresh, new BlockCodec(descriptor.codec(), descriptor.dtype(),
-                blockSize), (offset, length) -> {
-                    readFully(data, compressed.clear().limit(length), offset, blocks);
-                    return compressed;
-                }, describe(blocks, key));
-            final ByteBuffer raw = ByteBuffer.allocateDirect(blockSize);
+            final ByteBuffer compressed = compressedScratch();
+            final BlockReader reader = new BlockReader(fresh, readCodec(descriptor), (offset, length) -> {
+                readFully(data, compressed.clear().limit(length), offset, describe(blocks, key));
+                return compressed;
+            }, describe(blocks, key));
+            final ByteBuffer raw = rawScratch();
             for (int b = 0; b < fresh.blocks(); b++) {
                 reader.read(b, raw.clear());
             }
@@ -295,24 +298,58 @@ final class BlockColumns implements AutoCloseable {
         }
         final String description = describe(blocks, key);
         final OpenColumn[] self = new OpenColumn[1];
-        final ByteBuffer straddling = ByteBuffer.allocateDirect(BlockCodec.maxCompressedLength(blockSize));
-        final BlockReader reader = new BlockReader(index, new BlockCodec(descriptor.codec(), descriptor.dtype(),
-            blockSize), (offset, length) -> {
-                final MemoryChunk chunk = mappings.chunk(descriptor.columnId(), blocks, offset, offset + length,
-                    self[0].fileEnd, description);
-                if (offset + length <= chunk.end()) {
-                    return chunk.slice((int) (offset - chunk.start()), length);
-                }
-                // The block straddles two mapped chunks: copy its two pieces.
-                final int first = (int) (chunk.end() - offset);
-                straddling.clear().put(chunk.slice((int) (offset - chunk.start()), first));
-                final MemoryChunk next = mappings.chunk(descriptor.columnId(), blocks, chunk.end(), offset + length,
-                    self[0].fileEnd, description);
-                straddling.put(next.slice(0, length - first));
-                return straddling.flip();
-            }, description);
+        final BlockReader reader = new BlockReader(index, readCodec(descriptor), (offset, length) -> {
+            final MemoryChunk chunk = mappings.chunk(descriptor.columnId(), blocks, offset, offset + length,
+                self[0].fileEnd, description);
+            if (offset + length <= chunk.end()) {
+                return chunk.slice((int) (offset - chunk.start()), length);
+            }
+            return gather(descriptor.columnId(), blocks, chunk, offset, length, self[0].fileEnd, description);
+        }, description);
         self[0] = new OpenColumn(index, reader);
         return self[0];
+    }
+
+    /**
+     * Copies a block that spans mapped chunks, piece by piece: a block (up to 16 MiB compressed) can span several
+     * chunks (64 KiB at least), and even a block no larger than a chunk can start near a chunk's end.
+     *
+     * @param first the chunk holding the block's first byte.
+     * @return the block's compressed bytes from index 0.
+     */
+    private ByteBuffer gather(final long columnId, final Path blocks, final MemoryChunk first, final long offset,
+        final int length, final long fileEnd, final String description) {
+        final ByteBuffer gathered = compressedScratch().clear();
+        MemoryChunk chunk = first;
+        long at = offset;
+        while (true) {
+            final int piece = (int) Math.min(chunk.end() - at, length - gathered.position());
+            gathered.put(chunk.slice((int) (at - chunk.start()), piece));
+            at += piece;
+            if (gathered.position() == length) {
+                return gathered.flip();
+            }
+            chunk = mappings.chunk(columnId, blocks, at, offset + length, fileEnd, description);
+        }
+    }
+
+    private BlockCodec readCodec(final ColumnDescriptor descriptor) {
+        return readCodecs.computeIfAbsent(descriptor.codec() + "/" + descriptor.dtype(),
+            name -> new BlockCodec(descriptor.codec(), descriptor.dtype(), blockSize));
+    }
+
+    private ByteBuffer compressedScratch() {
+        if (compressedScratch == null) {
+            compressedScratch = ByteBuffer.allocateDirect(BlockCodec.maxCompressedLength(blockSize));
+        }
+        return compressedScratch;
+    }
+
+    private ByteBuffer rawScratch() {
+        if (rawScratch == null) {
+            rawScratch = ByteBuffer.allocateDirect(blockSize);
+        }
+        return rawScratch;
     }
 
     /** Reads both headers and the committed entries, checking them against the descriptor. */
@@ -346,7 +383,7 @@ final class BlockColumns implements AutoCloseable {
         for (long at = from; at < to; at += batch) {
             final int count = (int) Math.min(batch, to - at);
             bytes.clear().limit(count * BlockFileDescriptor.ENTRY_LENGTH);
-            readFully(channel, bytes, entryOffset(at), file);
+            readFully(channel, bytes, entryOffset(at), describe(file, key));
             index.add(bytes.flip(), descriptor.fileBytes());
         }
     }
@@ -358,7 +395,7 @@ final class BlockColumns implements AutoCloseable {
             throw new CorruptFileException("key '" + Keys.escape(key) + "': " + file + " holds " + channel.size()
                 + " bytes, shorter than its " + HEADER_LENGTH + "-byte header (truncated?)");
         }
-        readFully(channel, header, 0, file);
+        readFully(channel, header, 0, describe(file, key));
         BlockFileDescriptor.checkHeader(header.flip(), magic, describe(file, key), descriptor.codec(),
             descriptor.dtype(), blockSize);
     }
@@ -373,8 +410,9 @@ final class BlockColumns implements AutoCloseable {
             + "must refresh() and get the key again", e);
     }
 
+    /** @param file the file and its key, for messages. */
     private static void readFully(final FileChannel channel, final ByteBuffer into, final long position,
-        final Path file) {
+        final String file) {
         try {
             final int start = into.position();
             while (into.hasRemaining()) {

@@ -15,12 +15,16 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 import java.io.IOException;
+import java.lang.management.BufferPoolMXBean;
+import java.lang.management.ManagementFactory;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -87,6 +91,91 @@ class CompressedColumnTest {
             assertTrue(reader.get("act").rows(7, 40).contentEquals(b.view()));
             reader.verify();
         }
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = Codec.class, names = {"LZ4", "SHUFFLE_LZ4"})
+    void shouldLeaveAColumnAsItWasWhenAnAppendAddsNoRows(final Codec codec) {
+        // An append of no rows used to write the committed partial block again unchanged; its entry did not grow the
+        // raw end, so every later load of the block index refused the column as corrupt.
+        final Path dir = tmp.resolve("s");
+        final Tensor a = compressible(DType.F32, 7, 1);
+        final Tensor b = compressible(DType.F32, 33, 2);
+        final Tensor none = Tensor.allocate(DType.F32, Shape.of(0, 100));
+        final Tensor twoBlocks = TestData.random(DType.F32, Shape.of(2, BLOCK / 4), 3); // ends on a block boundary
+        final Tensor oneRow = TestData.random(DType.F32, Shape.of(1, BLOCK / 4), 4);
+        try (ActivationStore store = ActivationStore.create(dir, options(codec))) {
+            store.append("act", a); // 2800 bytes: one partial block
+            final ColumnDescriptor partial = store.describe("act");
+            store.append("act", none);
+            assertEquals(partial, store.describe("act"));
+            store.append("act_empty", none); // created empty, then appended to with nothing and with rows
+            store.append("act_empty", none);
+            assertEquals(0, store.describe("act_empty").blockEntries());
+            store.append("act_empty", a);
+            store.append("act_full", twoBlocks);
+            final ColumnDescriptor full = store.describe("act_full");
+            store.append("act_full", Tensor.allocate(DType.F32, Shape.of(0, BLOCK / 4)));
+            assertEquals(full, store.describe("act_full"));
+            store.append("act", b);
+            assertTrue(store.get("act").rows(7, 40).contentEquals(b.view()));
+        }
+        try (ActivationStore store = ActivationStore.open(dir, options(codec))) {
+            store.append("act", none);
+            assertTrue(store.get("act").rows(0, 7).contentEquals(a.view()));
+            assertTrue(store.get("act").rows(7, 40).contentEquals(b.view()));
+            assertTrue(store.get("act_empty").contentEquals(a.view()));
+            store.append("act_full", oneRow);
+            assertTrue(store.get("act_full").rows(0, 2).contentEquals(twoBlocks.view()));
+            assertTrue(store.get("act_full").rows(2, 3).contentEquals(oneRow.view()));
+            assertEquals(40 * 400 + 7 * 400 + 3 * BLOCK, store.verify());
+        }
+    }
+
+    @Test
+    void shouldReadBlocksThatSpanSeveralMappedChunks() {
+        // 256 KiB blocks of incompressible floats, read through 64 KiB mappings: each block spans five chunks.
+        final StoreOptions options = StoreOptions.builder().compressionBlockSize(256 << 10).chunkSize(64 << 10)
+            .maxDecompressedBlocks(2).codecPolicy(CodecPolicy.builder().prefix("act", Codec.LZ4).build()).build();
+        final Tensor data = TestData.random(DType.F32, Shape.of(1024, 1024), 5); // 4 MiB: 16 blocks
+        try (ActivationStore store = ActivationStore.create(tmp.resolve("s"), options)) {
+            store.append("act", data);
+            assertTrue(store.get("act").contentEquals(data.view()));
+            assertTrue(store.get("act").rows(100, 900).contentEquals(data.view().rows(100, 900)));
+            final Tensor copy = Tensor.allocate(DType.F32, Shape.of(1024, 1024));
+            store.get("act").copyTo(copy, 0);
+            assertTrue(copy.view().contentEquals(data.view()));
+            assertEquals(data.view().byteSize(), store.verify("act"));
+        }
+    }
+
+    @Test
+    void shouldHoldNoDirectBuffersPerColumnItHasRead() {
+        // Each column read used to keep a block-sized copy buffer and, for SHUFFLE_LZ4, a block-sized shuffle buffer
+        // until the store closed: reading many keys of large blocks ran out of direct memory.
+        final int keys = 200;
+        final List<Tensor> values = new ArrayList<>();
+        try (ActivationStore store = ActivationStore.create(tmp.resolve("s"), options(Codec.SHUFFLE_LZ4))) {
+            try (ActivationStore.Batch batch = store.batch()) {
+                for (int i = 0; i < keys; i++) {
+                    values.add(compressible(DType.F32, 3, i));
+                    batch.put("act" + i, values.get(i));
+                }
+                batch.commit();
+            }
+            assertTrue(store.get("act0").contentEquals(values.get(0).view()));
+            final long before = directBytes();
+            for (int i = 1; i < keys; i++) {
+                assertTrue(store.get("act" + i).contentEquals(values.get(i).view()), "act" + i);
+            }
+            final long grown = directBytes() - before;
+            assertTrue(grown < 16 * BLOCK, "reading " + (keys - 1) + " more keys grew direct memory by " + grown
+                + " bytes");
+        }
+    }
+
+    private static long directBytes() {
+        return ManagementFactory.getPlatformMXBeans(BufferPoolMXBean.class).stream().filter(pool -> pool.getName().equals("direct")).findFirst().orElseThrow().getMemoryUsed();
     }
 
     @Test
