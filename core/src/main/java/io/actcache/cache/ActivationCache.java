@@ -25,6 +25,7 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
+import java.util.function.Predicate;
 import java.util.function.UnaryOperator;
 import java.util.regex.Pattern;
 
@@ -293,7 +294,7 @@ public final class ActivationCache implements AutoCloseable {
         checkWritable();
         other.checkOpen();
         try (Backing.Txn txn = backing.begin()) {
-            copyFrom(other, txn);
+            copyFrom(other, key -> true, txn);
             txn.commit();
         }
     }
@@ -311,8 +312,10 @@ public final class ActivationCache implements AutoCloseable {
         other.checkOpen();
         final ActivationCache sum = new ActivationCache(new HeapBacking(), registry.copy());
         try (Backing.Txn txn = sum.backing.begin()) {
-            sum.copyFrom(this, txn);
-            sum.copyFrom(other, txn);
+            // Keys the other cache also holds are not copied from this one: the new cache's backing is still empty,
+            // so copying the other's value could not clear the running mean this one's value brought along.
+            sum.copyFrom(this, key -> !other.contains(key), txn);
+            sum.copyFrom(other, key -> true, txn);
             txn.commit();
         }
         return sum;
@@ -655,8 +658,11 @@ public final class ActivationCache implements AutoCloseable {
         }
     }
 
-    private void copyFrom(final ActivationCache source, final Backing.Txn txn) {
+    private void copyFrom(final ActivationCache source, final Predicate<String> keys, final Backing.Txn txn) {
         for (final String key : source.keys()) {
+            if (!keys.test(key)) {
+                continue;
+            }
             noteKey(key);
             final CacheValue value = source.backing.value(key);
             if (value.isList()) {

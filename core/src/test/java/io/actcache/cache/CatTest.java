@@ -175,6 +175,26 @@ class CatTest {
     }
 
     @Test
+    void shouldDropARunningMeanInPlusWhenTheRightSideReplacesTheKey() {
+        final ActivationCache averaged = ActivationCache.onHeap().registerAggregation("avg_", Aggregation.mean());
+        averaged.cat(batch("avg_x", floats(dims(1), 10), "avg_y", floats(dims(1), 1)));
+        averaged.cat(batch("avg_x", floats(dims(1), 20), "avg_y", floats(dims(1), 3)));
+        final ActivationCache plain = batch("avg_x", floats(dims(1), 100));
+        final ActivationCache sum = averaged.plus(plain);
+        assertArrayEquals(new float[] {100}, values(sum.get("avg_x")));
+        assertEquals(4, sum.memorySize("avg_x"), "no hidden running sum left behind for the replaced key");
+        // The replaced key starts a new mean; the kept one continues its own: (1 + 3 + 5) / 3.
+        sum.cat(batch("avg_x", floats(dims(1), 100), "avg_y", floats(dims(1), 5)));
+        assertArrayEquals(new float[] {100}, values(sum.get("avg_x")));
+        assertArrayEquals(new float[] {3}, values(sum.get("avg_y")));
+        final ActivationCache updated = ActivationCache.onHeap().registerAggregation("avg_", Aggregation.mean());
+        updated.update(averaged);
+        updated.update(plain);
+        updated.cat(batch("avg_x", floats(dims(1), 100), "avg_y", floats(dims(1), 5)));
+        assertArrayEquals(values(updated.get("avg_x")), values(sum.get("avg_x")), "plus agrees with update");
+    }
+
+    @Test
     void shouldContinueARunningMeanAfterReopeningTheStoreWithTheSameBits() {
         final Path dir = tmp.resolve("mean");
         final float[][] batches = {{0.1f, 3}, {0.2f, 5}, {0.7f, 11}, {0.3f, 13}};
