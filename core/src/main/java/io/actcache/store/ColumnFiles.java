@@ -285,7 +285,12 @@ final class ColumnFiles implements AutoCloseable {
      * @return views of its items, in order.
      */
     List<TensorView> list(final ColumnDescriptor descriptor, final String key) {
-        final int count = Math.toIntExact(descriptor.shape().dim(0));
+        final long itemCount = descriptor.shape().dim(0);
+        if (itemCount > Integer.MAX_VALUE / ITEM_RECORD_LENGTH) {
+            throw new io.actcache.CapacityExceededException("key '" + Keys.escape(key) + "' holds " + itemCount
+                + " list items; getList reads at most " + Integer.MAX_VALUE / ITEM_RECORD_LENGTH + " at once");
+        }
+        final int count = (int) itemCount;
         final Path items = itemsFile(descriptor.columnId());
         final ByteBuffer records = ByteBuffer.allocate(count * ITEM_RECORD_LENGTH).order(ByteOrder.LITTLE_ENDIAN);
         itemRecordsRead += count;
@@ -545,6 +550,11 @@ final class ColumnFiles implements AutoCloseable {
         final long position = dataStart + oldBytes + gap;
         final FileChannel channel = channels.channel(dataFile, false);
         try {
+            // The gap is committed (and checksummed) as zeros, so write them: the file must reach the committed end
+            // even when no data follows, and bytes a failed append left there must not stay under the checksum.
+            if (gap > 0) {
+                writeFully(channel, ByteBuffer.allocate((int) gap), dataStart + oldBytes);
+            }
             checksums.write(data, (piece, offset) -> writeFully(channel, piece, position + offset), appender);
         } catch (final IOException e) {
             throw new StoreIOException("cannot write " + data.byteSize() + " bytes for key '" + Keys.escape(key)

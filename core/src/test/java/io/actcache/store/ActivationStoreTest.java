@@ -357,6 +357,54 @@ class ActivationStoreTest {
         }
     }
 
+    @Test
+    void shouldCommitAnEmptyListItemAfterOneWhoseEndIsNotAligned() {
+        // Items start 8-byte aligned; the padding is committed as zeros. It was only counted, never written, so an
+        // empty item after a 12-byte one left the file 4 bytes short of its committed end and the list unreadable.
+        final Path dir = tmp.resolve("store");
+        final Tensor[] items = {TestData.random(DType.F32, Shape.of(3), 1), Tensor.allocate(DType.F32, Shape.of(0)),
+            TestData.random(DType.F32, Shape.of(0, 4), 2), TestData.random(DType.F32, Shape.of(5), 3)};
+        try (ActivationStore store = ActivationStore.create(dir, fast())) {
+            for (final Tensor item : items) {
+                store.batch().appendToList("pattern_L0H0", item.view()).commit();
+                store.verify();
+            }
+        }
+        try (ActivationStore store = ActivationStore.open(dir)) {
+            assertList(store.getList("pattern_L0H0"), items);
+            assertEquals(4 * 3 + 4 + 4 * 5, store.verify());
+        }
+        try (ActivationStore reader = ActivationStore.openReadOnly(dir)) {
+            assertList(reader.getList("pattern_L0H0"), items);
+        }
+    }
+
+    @Test
+    void shouldOverwriteBytesAFailedAppendLeftPastAListsCommittedEnd() throws IOException {
+        // A failed append can leave bytes past the committed end; the next append must not seal them into the
+        // checksums as if they were the zero padding before its item.
+        final Path dir = tmp.resolve("store");
+        final Tensor[] items = {TestData.random(DType.F32, Shape.of(3), 1), TestData.random(DType.F32, Shape.of(1), 2),
+            TestData.random(DType.F32, Shape.of(1), 3)};
+        try (ActivationStore store = ActivationStore.create(dir, fast())) {
+            store.batch().appendToList("pattern_L0H0", items[0].view()).commit();
+            final Path list = dir.resolve(StoreFiles.COLUMNS)
+                .resolve(store.describe("pattern_L0H0").columnId() + StoreFiles.LIST_EXTENSION);
+            try (FileChannel channel = FileChannel.open(list, StandardOpenOption.WRITE)) {
+                channel.write(ByteBuffer.wrap(new byte[] {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17,
+                    18, 19, 20}), channel.size());
+            }
+            store.batch().appendToList("pattern_L0H0", items[1].view()).commit();
+            store.batch().appendToList("pattern_L0H0", items[2].view()).commit();
+            assertList(store.getList("pattern_L0H0"), items);
+            store.verify();
+        }
+        try (ActivationStore store = ActivationStore.open(dir)) {
+            assertList(store.getList("pattern_L0H0"), items);
+            store.verify();
+        }
+    }
+
     private static void assertList(final List<TensorView> views, final Tensor[] items) {
         assertEquals(items.length, views.size());
         for (int i = 0; i < items.length; i++) {
