@@ -998,18 +998,18 @@ public final class ActivationStore implements AutoCloseable {
             if (staged.isEmpty() && stagedMetadata.isEmpty()) {
                 return;
             }
-            if (durability == Durability.FSYNC) {
-                writtenFiles.forEach(columns::force);
-                if (!createdColumns.isEmpty()) {
-                    StoreFiles.forceDirectory(fileLayer, dir.resolve(StoreFiles.COLUMNS));
-                }
-            }
             final List<JournalRecord.Entry> entries = new ArrayList<>(staged.size());
             staged.forEach((key, descriptor) -> entries.add(new JournalRecord.Entry(key, descriptor)));
             final List<JournalRecord.MetadataEntry> changes = new ArrayList<>(stagedMetadata.size());
             stagedMetadata.forEach((name, value) -> changes.add(new JournalRecord.MetadataEntry(name, value)));
             final JournalRecord record = new JournalRecord(epoch + 1, nextColumnId, entries, changes);
             try {
+                if (durability == Durability.FSYNC) {
+                    writtenFiles.forEach(columns::force);
+                    if (!createdColumns.isEmpty()) {
+                        StoreFiles.forceDirectory(fileLayer, dir.resolve(StoreFiles.COLUMNS));
+                    }
+                }
                 bytesWritten += journal.append(record, durability == Durability.FSYNC);
             } catch (final RuntimeException e) {
                 discardWrites();

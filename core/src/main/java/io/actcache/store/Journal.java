@@ -1,5 +1,6 @@
 package io.actcache.store;
 
+import io.actcache.CapacityExceededException;
 import io.actcache.CorruptFileException;
 import io.actcache.StoreIOException;
 
@@ -105,6 +106,11 @@ public final class Journal implements AutoCloseable {
     public int append(final JournalRecord record, final boolean force) {
         final ByteBuffer bytes = encodeRecord(record);
         final int length = bytes.remaining();
+        if (end + length > MAX_JOURNAL_LENGTH) {
+            throw new CapacityExceededException("cannot append epoch " + record.epoch() + " to journal " + file
+                + ": its " + length + "-byte record would grow the journal past the " + MAX_JOURNAL_LENGTH
+                + " bytes a reader reads; nothing was written (a checkpoint starts a new journal)");
+        }
         try {
             long position = end;
             if (CrashPoints.enabled()) {
@@ -161,16 +167,26 @@ public final class Journal implements AutoCloseable {
         return header;
     }
 
+    /**
+     * @throws CapacityExceededException when the payload would exceed {@link JournalDescriptor#MAX_PAYLOAD_LENGTH},
+     *     which a reader would take for a damaged record.
+     */
     static ByteBuffer encodeRecord(final JournalRecord record) {
-        int payloadLength = 2 * Integer.BYTES;
+        long payload = 2 * Integer.BYTES;
         for (final JournalRecord.Entry entry : record.entries()) {
-            payloadLength += 1 + Short.BYTES + entry.key().getBytes(StandardCharsets.UTF_8).length
+            payload += 1 + Short.BYTES + entry.key().getBytes(StandardCharsets.UTF_8).length
                 + (entry.isRemoval() ? 0 : entry.descriptor().encodedLength());
         }
         for (final JournalRecord.MetadataEntry change : record.metadata()) {
-            payloadLength += 1 + Short.BYTES + change.name().getBytes(StandardCharsets.UTF_8).length
+            payload += 1 + Short.BYTES + change.name().getBytes(StandardCharsets.UTF_8).length
                 + (change.value() == null ? 0 : Integer.BYTES + change.value().getBytes(StandardCharsets.UTF_8).length);
         }
+        if (payload > MAX_PAYLOAD_LENGTH) {
+            throw new CapacityExceededException("the commit of epoch " + record.epoch() + " (" + record.entries().size()
+                + " keys, " + record.metadata().size() + " metadata changes) needs a journal record of " + payload
+                + " bytes, above the limit of " + MAX_PAYLOAD_LENGTH + "; commit it in smaller batches");
+        }
+        final int payloadLength = (int) payload;
         final ByteBuffer bytes = ByteBuffer.allocate(RECORD_HEADER_LENGTH + payloadLength + RECORD_TRAILER_LENGTH)
             .order(ByteOrder.LITTLE_ENDIAN);
         bytes.position(RECORD_HEADER_LENGTH);

@@ -89,6 +89,8 @@ public final class JournalDescriptor {
     public static final int RECORD_TRAILER_LENGTH = Integer.BYTES;
     /** Largest payload accepted; bounds a reader's allocation on a damaged length. */
     public static final int MAX_PAYLOAD_LENGTH = 256 << 20;
+    /** The longest journal a reader reads (it reads the file into one array); the writer never grows one past it. */
+    public static final long MAX_JOURNAL_LENGTH = Integer.MAX_VALUE - 8;
 
     /** Entry type: set a key's descriptor. */
     public static final byte ENTRY_SET = 1;

@@ -80,7 +80,7 @@ public final class JournalReader {
         final ByteBuffer bytes;
         try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
             final long size = channel.size();
-            if (size > Integer.MAX_VALUE - 8) {
+            if (size > MAX_JOURNAL_LENGTH) {
                 throw Journal.corrupt(file, 0, "file of " + size + " bytes is too large for a journal");
             }
             bytes = ByteBuffer.allocate((int) size).order(ByteOrder.LITTLE_ENDIAN);

@@ -10,6 +10,11 @@ public final class StoreOptions {
     public static final long MAX_CHUNK_SIZE = 1L << 30;
     /** Smallest mapping chunk. */
     public static final long MIN_CHUNK_SIZE = 1L << 16;
+    /**
+     * Largest checkpoint threshold: a journal past it checkpoints after its next commit, so with records of at most
+     * 256 MiB it stays well under the 2 GiB a reader reads.
+     */
+    public static final long MAX_CHECKPOINT_JOURNAL_BYTES = 1L << 30;
 
     private final Durability durability;
     private final long expectedKeys;
@@ -229,7 +234,7 @@ public final class StoreOptions {
         }
 
         /**
-         * @param value journal bytes that trigger a checkpoint, at least 4 KiB.
+         * @param value journal bytes that trigger a checkpoint, 4 KiB to 1 GiB.
          * @return this.
          */
         public Builder checkpointJournalBytes(final long value) {
@@ -290,7 +295,7 @@ public final class StoreOptions {
             check("maxMappedChunks", maxMappedChunks, 2, 1 << 20);
             check("maxMappedBytes", maxMappedBytes, chunkSize, Long.MAX_VALUE);
             check("maxOpenFiles", maxOpenFiles, 1, 1 << 16);
-            check("checkpointJournalBytes", checkpointJournalBytes, 4096, Long.MAX_VALUE);
+            check("checkpointJournalBytes", checkpointJournalBytes, 4096, MAX_CHECKPOINT_JOURNAL_BYTES);
             check("checksumBlockSize", checksumBlockSize, 4096, 64 << 20);
             if (Integer.bitCount(checksumBlockSize) != 1) {
                 throw new IllegalArgumentException("checksumBlockSize must be a power of two, was " + checksumBlockSize);

@@ -1,5 +1,6 @@
 package io.actcache.store;
 
+import io.actcache.CapacityExceededException;
 import io.actcache.CorruptFileException;
 import io.actcache.FormatTooNewException;
 import io.actcache.InvalidKeyException;
@@ -202,6 +203,32 @@ class StoreBadInputTest {
         assertTrue(chunk.getMessage().contains("chunkSize"), chunk.getMessage());
         assertThrows(IllegalArgumentException.class, () -> StoreOptions.builder().maxMappedChunks(1).build());
         assertThrows(IllegalArgumentException.class, () -> StoreOptions.builder().durability(null).build());
+    }
+
+    @Test
+    void shouldRefuseACommitTooLargeForOneJournalRecordLeavingTheStoreUnchanged() throws IOException {
+        // A reader takes a record over 256 MiB for damage, so the writer must not acknowledge one. 270 values of
+        // 1,000,000 bytes (one string, shared) make a 270 MB record.
+        final String value = "x".repeat(1_000_000);
+        final CapacityExceededException e = expectUnchanged(store -> {
+            try (ActivationStore.Batch batch = store.batch()) {
+                batch.append("resid_out_3", TestData.random(DType.F32, Shape.of(2, 8, 16), 5));
+                for (int i = 0; i < 270; i++) {
+                    batch.putMetadata("note_" + i, value);
+                }
+                batch.commit();
+            }
+        }, CapacityExceededException.class, "(1 keys, 270 metadata changes)");
+        assertTrue(e.getMessage().contains("smaller batches"), e.getMessage());
+        try (ActivationStore store = ActivationStore.open(dir)) {
+            store.append("resid_out_3", TestData.random(DType.F32, Shape.of(2, 8, 16), 5));
+            store.putMetadata(java.util.Map.of("note_0", value));
+            assertEquals(Shape.of(6, 8, 16), store.describe("resid_out_3").shape());
+            store.verify();
+        }
+        try (ActivationStore reader = ActivationStore.openReadOnly(dir)) {
+            assertEquals(value, reader.metadata().get("note_0"));
+        }
     }
 
     private <T extends Throwable> T expectUnchanged(final Consumer<ActivationStore> action, final Class<T> type,
