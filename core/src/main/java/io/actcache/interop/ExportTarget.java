@@ -96,14 +96,36 @@ final class ExportTarget implements AutoCloseable {
                     + Long.toHexString(ThreadLocalRandom.current().nextLong() >>> 1));
                 Files.move(target, old, StandardCopyOption.ATOMIC_MOVE);
             }
-            Files.move(staging, target, StandardCopyOption.ATOMIC_MOVE);
+            moveInto(old);
             committed = true;
             forceDirectory(parent);
+        } catch (final IOException e) {
+            throw new StoreIOException(target + ": cannot move the finished export into place: " + e, e);
+        }
+        try {
             if (old != null) {
                 deleteTree(old);
             }
         } catch (final IOException e) {
-            throw new StoreIOException(target + ": cannot move the finished export into place: " + e, e);
+            throw new StoreIOException(target + ": the export is in place, but its old content, moved aside to "
+                + old + ", cannot be deleted: " + e, e);
+        }
+    }
+
+    /** Renames the staged export to the target; when that fails, the old content, if any, is moved back. */
+    private void moveInto(final Path old) throws IOException {
+        try {
+            Files.move(staging, target, StandardCopyOption.ATOMIC_MOVE);
+        } catch (final IOException e) {
+            if (old != null) {
+                try {
+                    Files.move(old, target, StandardCopyOption.ATOMIC_MOVE);
+                } catch (final IOException restore) {
+                    e.addSuppressed(restore);
+                    throw new IOException(e + "; the old export could not be moved back either and is at " + old, e);
+                }
+            }
+            throw e;
         }
     }
 
