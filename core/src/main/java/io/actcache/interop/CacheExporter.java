@@ -114,7 +114,8 @@ public final class CacheExporter {
         progress.report();
         try (ExportTarget target = ExportTarget.prepare(out, options.force(), storeDir)) {
             final List<Path> files = format == ExportFormat.SAFETENSORS
-                ? writeSafetensors(target.directory(), named, metadata, options.shardSize(), progress)
+                ? writeSafetensors(target.directory(), named, ListKeysMetadata.with(metadata, listKeys(selected)),
+                    options.shardSize(), progress)
                 : writeNpy(target.directory(), selected, metadata, progress);
             target.commit();
             progress.finish();
@@ -131,6 +132,16 @@ public final class CacheExporter {
             }
         });
         return selected;
+    }
+
+    private static List<String> listKeys(final Map<String, CacheValue> selected) {
+        final List<String> lists = new ArrayList<>();
+        selected.forEach((key, value) -> {
+            if (value.isList()) {
+                lists.add(key);
+            }
+        });
+        return lists;
     }
 
     /** @return one named view per dense key and per list item ({@code key[i]}), refusing names that collide. */

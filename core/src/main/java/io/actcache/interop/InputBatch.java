@@ -15,7 +15,9 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.HashSet;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.LongConsumer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -72,8 +74,8 @@ final class InputBatch implements AutoCloseable {
             } else {
                 final SafetensorsFile file = batch.track(SafetensorsFile.open(source, bytesRead));
                 names.addAll(file.names());
-                batch.putTensors(file.tensors(), keys);
-                file.metadata().forEach(batch::putMetadata);
+                batch.putTensors(file.tensors(), ListKeysMetadata.read(file.metadata(), source), keys);
+                batch.putSafetensorsMetadata(file.metadata());
             }
             if (keys != null && batch.tensors == 0 && !names.isEmpty()) {
                 throw new KeyNotFoundException(source + ": no tensor name matches the key pattern '" + keys.pattern()
@@ -167,6 +169,7 @@ final class InputBatch implements AutoCloseable {
         final List<String> names) {
         final Map<String, Path> weightMap = ShardIndex.weightMap(index);
         final Map<String, TensorView> tensors = new LinkedHashMap<>();
+        Set<String> listKeys = null;
         boolean first = true;
         for (final Path shard : ShardIndex.shards(weightMap)) {
             final SafetensorsFile file = track(SafetensorsFile.open(shard, bytesRead));
@@ -178,7 +181,8 @@ final class InputBatch implements AutoCloseable {
                 tensors.put(tensor.getKey(), tensor.getValue());
             }
             if (first) {
-                file.metadata().forEach(this::putMetadata);
+                listKeys = ListKeysMetadata.read(file.metadata(), shard);
+                putSafetensorsMetadata(file.metadata());
                 first = false;
             }
         }
@@ -189,17 +193,20 @@ final class InputBatch implements AutoCloseable {
             }
         }
         names.addAll(tensors.keySet());
-        putTensors(tensors, keys);
+        putTensors(tensors, listKeys, keys);
     }
 
     /**
      * Puts a safetensors file's tensors; names {@code base[0]}, {@code base[1]}, ... (as {@link CacheExporter} writes a
-     * LIST key) become the list key {@code base} again when the indices run from 0 without gaps and no tensor is
-     * named {@code base} itself.
+     * LIST key) become the list key {@code base} again: for exactly the keys the file's {@link ListKeysMetadata}
+     * names when it has one, else whenever the indices run from 0 without gaps and no tensor is named {@code base}.
+     *
+     * @param listKeys the list keys the file records, or null.
      */
-    private void putTensors(final Map<String, TensorView> tensors, final Pattern keys) {
-        final Map<String, List<TensorView>> lists = listItems(tensors);
-        final java.util.Set<String> folded = new java.util.HashSet<>();
+    private void putTensors(final Map<String, TensorView> tensors, final Set<String> listKeys, final Pattern keys) {
+        final Map<String, List<TensorView>> lists = listKeys == null ? listItems(tensors) : declaredLists(tensors,
+            listKeys);
+        final Set<String> folded = new HashSet<>();
         for (final Map.Entry<String, TensorView> tensor : tensors.entrySet()) {
             final Matcher item = LIST_ITEM.matcher(tensor.getKey());
             final String base = item.matches() && lists.containsKey(item.group(1)) ? item.group(1) : null;
@@ -211,6 +218,44 @@ final class InputBatch implements AutoCloseable {
                 putList(base, lists.get(base));
             }
         }
+    }
+
+    /** @return each declared list key's items {@code key[0]} .. {@code key[n-1]}, refusing gaps and strays. */
+    private Map<String, List<TensorView>> declaredLists(final Map<String, TensorView> tensors,
+        final Set<String> listKeys) {
+        final Map<String, List<TensorView>> lists = new LinkedHashMap<>();
+        for (final String base : listKeys) {
+            final List<TensorView> items = new ArrayList<>();
+            for (TensorView item; (item = tensors.get(base + "[" + items.size() + "]")) != null; ) {
+                items.add(item);
+            }
+            if (tensors.containsKey(base)) {
+                throw new BadFileFormatException(source + ": metadata '" + ListKeysMetadata.NAME + "' names '" + base
+                    + "' a list key, but a tensor has that name too");
+            }
+            if (!items.isEmpty()) {
+                lists.put(base, items);
+            }
+        }
+        for (final String name : tensors.keySet()) {
+            final Matcher item = LIST_ITEM.matcher(name);
+            if (item.matches() && lists.containsKey(item.group(1)) && (item.group(2).length() >= 10
+                || Integer.parseInt(item.group(2)) >= lists.get(item.group(1)).size())) {
+                throw new BadFileFormatException(source + ": tensor '" + name + "' is an item of list key '"
+                    + item.group(1) + "', whose items must be numbered from 0 without gaps; it has "
+                    + lists.get(item.group(1)).size() + " before the gap");
+            }
+        }
+        return lists;
+    }
+
+    /** Puts the file's metadata, but for the entry an export records its list keys in. */
+    private void putSafetensorsMetadata(final Map<String, String> fileMetadata) {
+        fileMetadata.forEach((name, value) -> {
+            if (!name.equals(ListKeysMetadata.NAME)) {
+                putMetadata(name, value);
+            }
+        });
     }
 
     private static Map<String, List<TensorView>> listItems(final Map<String, TensorView> tensors) {

@@ -8,6 +8,7 @@ import io.actcache.cache.ActivationCache;
 import io.actcache.cache.Aggregation;
 import io.actcache.format.NpyFile;
 import io.actcache.format.SafetensorsFile;
+import io.actcache.format.SafetensorsWriter;
 import io.actcache.store.ActivationStore;
 import io.actcache.store.DirectorySnapshot;
 import io.actcache.store.Durability;
@@ -25,6 +26,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
@@ -168,6 +170,61 @@ class CacheExporterTest {
                 assertTrue(file.tensor("pattern_L0H0[1]").contentEquals(store.getList("pattern_L0H0").get(1)));
             }
         }
+    }
+
+    @Test
+    void shouldKeepDenseKeysNamedLikeListItemsDenseThroughSafetensors() throws IOException {
+        // Exports record their list keys in __metadata__; before, an import folded any name[0] into a list.
+        final ActivationCache source = ActivationCache.onHeap();
+        source.put("h[0]", TestData.random(DType.F32, Shape.of(2, 3), 1));
+        source.put("other", TestData.random(DType.F32, Shape.of(2), 2));
+        source.putList("pattern_L0H0", List.of(TestData.random(DType.F16, Shape.of(2, 2), 3).view(),
+            TestData.random(DType.F16, Shape.of(3, 3), 4).view()));
+        source.putMetadata("model_name", "gpt2");
+        final Path out = tmp.resolve("out");
+        CacheExporter.export(source, out, ExportFormat.SAFETENSORS, ExportOptions.defaults());
+        try (SafetensorsFile file = SafetensorsFile.open(out.resolve("model.safetensors"))) {
+            assertEquals("[\"pattern_L0H0\"]", file.metadata().get(ListKeysMetadata.NAME));
+        }
+        final ActivationCache copy = ActivationCache.onHeap();
+        CacheImporter.importFiles(copy, List.of(out.resolve("model.safetensors")), ImportOptions.defaults());
+        assertEquals(Set.copyOf(source.keys()), Set.copyOf(copy.keys()));
+        assertTrue(copy.get("h[0]").contentEquals(source.get("h[0]")), "h[0] stays a dense key");
+        assertEquals(2, copy.getList("pattern_L0H0").size());
+        assertTrue(copy.getList("pattern_L0H0").get(1).contentEquals(source.getList("pattern_L0H0").get(1)));
+        assertEquals(Map.of("model_name", "gpt2"), copy.metadata(), "the list-key entry is not user metadata");
+        source.putMetadata(ListKeysMetadata.NAME, "[]");
+        final InvalidKeyException reserved = assertThrows(InvalidKeyException.class,
+            () -> CacheExporter.export(source, tmp.resolve("reserved"), ExportFormat.SAFETENSORS,
+                ExportOptions.defaults()));
+        assertTrue(reserved.getMessage().contains(ListKeysMetadata.NAME), reserved.getMessage());
+    }
+
+    @Test
+    void shouldRefuseDeclaredListsWithGapsAndAMalformedDeclarationNamingTheFile() throws IOException {
+        final TensorView item = TestData.random(DType.F32, Shape.of(2), 1).view();
+        final Path gap = writeSafetensors("gap.safetensors", Map.of(ListKeysMetadata.NAME, "[\"x\"]"),
+            List.of(new SafetensorsWriter.NamedView("x[0]", item), new SafetensorsWriter.NamedView("x[2]", item)));
+        final io.actcache.BadFileFormatException gapped = assertThrows(io.actcache.BadFileFormatException.class,
+            () -> CacheImporter.importFiles(ActivationCache.onHeap(), List.of(gap), ImportOptions.defaults()));
+        assertTrue(gapped.getMessage().contains(gap.toString()) && gapped.getMessage().contains("'x[2]'"),
+            gapped.getMessage());
+        final Path malformed = writeSafetensors("malformed.safetensors", Map.of(ListKeysMetadata.NAME, "x"),
+            List.of(new SafetensorsWriter.NamedView("x[0]", item)));
+        final io.actcache.BadFileFormatException bad = assertThrows(io.actcache.BadFileFormatException.class,
+            () -> CacheImporter.importFiles(ActivationCache.onHeap(), List.of(malformed), ImportOptions.defaults()));
+        assertTrue(bad.getMessage().contains(malformed.toString()) && bad.getMessage().contains(ListKeysMetadata.NAME),
+            bad.getMessage());
+    }
+
+    private Path writeSafetensors(final String name, final Map<String, String> metadata,
+        final List<SafetensorsWriter.NamedView> tensors) throws IOException {
+        final Path file = tmp.resolve(name);
+        try (java.nio.channels.FileChannel channel = java.nio.channels.FileChannel.open(file,
+            java.nio.file.StandardOpenOption.CREATE_NEW, java.nio.file.StandardOpenOption.WRITE)) {
+            SafetensorsWriter.write(channel, metadata, tensors, done -> { });
+        }
+        return file;
     }
 
     @Test
