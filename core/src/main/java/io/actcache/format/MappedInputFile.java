@@ -45,6 +45,7 @@ final class MappedInputFile implements AutoCloseable {
     private final long chunkSize;
     private final int maxChunks;
     private final LongConsumer bytesRead;
+    private final MappingBudget budget;
     /** Live chunks by absolute file offset of their first byte, least recently used first. */
     private final LinkedHashMap<Long, MemoryChunk> chunks = new LinkedHashMap<>(16, 0.75f, true);
     private long mapCalls;
@@ -57,9 +58,10 @@ final class MappedInputFile implements AutoCloseable {
      * @param chunkSize    bytes per chunk: a positive multiple of 8.
      * @param maxChunks    live chunks kept, at least 1.
      * @param bytesRead    receives the count of bytes first handed out, as they are.
+     * @param budget       the bound this file shares with others read by the same thread, or null.
      */
     MappedInputFile(final Path file, final String resource, final long expectedSize, final long chunkSize,
-        final int maxChunks, final LongConsumer bytesRead) {
+        final int maxChunks, final LongConsumer bytesRead, final MappingBudget budget) {
         if (chunkSize <= 0 || chunkSize % Long.BYTES != 0 || chunkSize > Integer.MAX_VALUE - 7) {
             throw new IllegalArgumentException("chunk size " + chunkSize + " must be a positive multiple of 8 below 2 GiB");
         }
@@ -72,6 +74,7 @@ final class MappedInputFile implements AutoCloseable {
         this.chunkSize = chunkSize;
         this.maxChunks = maxChunks;
         this.bytesRead = bytesRead;
+        this.budget = budget;
     }
 
     /**
@@ -107,7 +110,20 @@ final class MappedInputFile implements AutoCloseable {
         closed = true;
         final List<MemoryChunk> all = new ArrayList<>(chunks.values());
         chunks.clear();
-        all.forEach(MappedInputFile::unmap);
+        all.forEach(this::unmap);
+    }
+
+    /** Unmaps a chunk its budget chose (the least recently used of all files sharing it). */
+    void evict(final MemoryChunk chunk) {
+        final Iterator<MemoryChunk> live = chunks.values().iterator();
+        while (live.hasNext()) {
+            final MemoryChunk candidate = live.next();
+            if (candidate == chunk) {
+                live.remove();
+                release(candidate);
+                return;
+            }
+        }
     }
 
     private MemoryChunk chunk(final Region region, final long position) {
@@ -121,6 +137,11 @@ final class MappedInputFile implements AutoCloseable {
             chunk = map(key, Math.min(chunkSize, region.length - start), start);
             chunks.put(key, chunk);
             evictBeyondBound(chunk);
+            if (budget != null) {
+                budget.mapped(chunk, this);
+            }
+        } else if (budget != null) {
+            budget.used(chunk);
         }
         return chunk;
     }
@@ -152,7 +173,15 @@ final class MappedInputFile implements AutoCloseable {
         }
     }
 
-    private static void unmap(final MemoryChunk chunk) {
+    /** Unmaps a chunk this file chose to drop, and tells the budget. */
+    private void unmap(final MemoryChunk chunk) {
+        if (budget != null) {
+            budget.unmapped(chunk);
+        }
+        release(chunk);
+    }
+
+    private static void release(final MemoryChunk chunk) {
         chunk.release();
         IoUtil.unmap(chunk.byteBuffer());
     }

@@ -59,10 +59,26 @@ public final class NpyFile implements AutoCloseable {
      * @see #open(Path)
      */
     public static NpyFile open(final Path path, final LongConsumer bytesRead) {
-        return open(path, bytesRead, MappedInputFile.DEFAULT_CHUNK_SIZE, MappedInputFile.DEFAULT_MAX_CHUNKS);
+        return open(path, bytesRead, MappedInputFile.DEFAULT_CHUNK_SIZE, MappedInputFile.DEFAULT_MAX_CHUNKS, null);
+    }
+
+    /**
+     * @param path      the file.
+     * @param bytesRead receives counts of bytes as views first read them (for progress), each byte once.
+     * @param budget    the bound on mapped chunks this file shares with the other files its thread reads.
+     * @return the open file.
+     * @see #open(Path)
+     */
+    public static NpyFile open(final Path path, final LongConsumer bytesRead, final MappingBudget budget) {
+        return open(path, bytesRead, MappedInputFile.DEFAULT_CHUNK_SIZE, MappedInputFile.DEFAULT_MAX_CHUNKS, budget);
     }
 
     static NpyFile open(final Path path, final LongConsumer bytesRead, final long chunkSize, final int maxChunks) {
+        return open(path, bytesRead, chunkSize, maxChunks, null);
+    }
+
+    private static NpyFile open(final Path path, final LongConsumer bytesRead, final long chunkSize,
+        final int maxChunks, final MappingBudget budget) {
         final String resource = path.toString();
         SafetensorsFile.checkRegularFile(path);
         final NpyHeader header;
@@ -90,7 +106,7 @@ public final class NpyFile implements AutoCloseable {
                 + header.dataByteSize() + " data bytes its header declares (" + header.dtype() + " " + header.shape()
                 + "); an NPY file ends with its data");
         }
-        return new NpyFile(path, header, new MappedInputFile(path, resource, size, chunkSize, maxChunks, bytesRead));
+        return new NpyFile(path, header, new MappedInputFile(path, resource, size, chunkSize, maxChunks, bytesRead, budget));
     }
 
     /**

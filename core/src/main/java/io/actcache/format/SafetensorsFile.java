@@ -72,7 +72,18 @@ public final class SafetensorsFile implements AutoCloseable {
      * @see #open(Path)
      */
     public static SafetensorsFile open(final Path path, final LongConsumer bytesRead) {
-        return open(path, bytesRead, MappedInputFile.DEFAULT_CHUNK_SIZE, MappedInputFile.DEFAULT_MAX_CHUNKS);
+        return open(path, bytesRead, MappedInputFile.DEFAULT_CHUNK_SIZE, MappedInputFile.DEFAULT_MAX_CHUNKS, null);
+    }
+
+    /**
+     * @param path      the file.
+     * @param bytesRead receives counts of bytes as views first read them (for progress), each byte once.
+     * @param budget    the bound on mapped chunks this file shares with the other files its thread reads.
+     * @return the open file.
+     * @see #open(Path)
+     */
+    public static SafetensorsFile open(final Path path, final LongConsumer bytesRead, final MappingBudget budget) {
+        return open(path, bytesRead, MappedInputFile.DEFAULT_CHUNK_SIZE, MappedInputFile.DEFAULT_MAX_CHUNKS, budget);
     }
 
     /**
@@ -84,6 +95,11 @@ public final class SafetensorsFile implements AutoCloseable {
      */
     static SafetensorsFile open(final Path path, final LongConsumer bytesRead, final long chunkSize,
         final int maxChunks) {
+        return open(path, bytesRead, chunkSize, maxChunks, null);
+    }
+
+    private static SafetensorsFile open(final Path path, final LongConsumer bytesRead, final long chunkSize,
+        final int maxChunks, final MappingBudget budget) {
         final String resource = path.toString();
         checkRegularFile(path);
         final SafetensorsHeader header;
@@ -95,7 +111,7 @@ public final class SafetensorsFile implements AutoCloseable {
             throw new StoreIOException(resource + ": cannot open: " + e, e);
         }
         return new SafetensorsFile(path, header,
-            new MappedInputFile(path, resource, header.fileSize(), chunkSize, maxChunks, bytesRead));
+            new MappedInputFile(path, resource, header.fileSize(), chunkSize, maxChunks, bytesRead, budget));
     }
 
     /**

@@ -4,6 +4,7 @@ import io.actcache.ActCacheException;
 import io.actcache.InputNotFoundException;
 import io.actcache.UnsupportedFormatException;
 import io.actcache.cache.ActivationCache;
+import io.actcache.format.MappingBudget;
 import io.actcache.cache.DeferredMerge;
 
 import java.io.IOException;
@@ -67,11 +68,13 @@ public final class CacheImporter {
         final List<Path> sources = expand(inputs);
         final ByteProgress progress = new ByteProgress(options.progress());
         final List<InputBatch> batches = new ArrayList<>(sources.size());
+        // Every batch stays open until the one commit; their files share one bound on live mappings.
+        final MappingBudget mappings = MappingBudget.defaults();
         RuntimeException primary = null;
         try {
             long tensors = 0;
             for (final Path source : sources) {
-                final InputBatch batch = InputBatch.open(source, options.keys(), progress::add);
+                final InputBatch batch = InputBatch.open(source, options.keys(), progress::add, mappings);
                 batches.add(batch);
                 progress.addToTotal(batch.bytes());
                 tensors += batch.tensors();

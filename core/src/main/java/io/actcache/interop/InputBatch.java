@@ -5,6 +5,7 @@ import io.actcache.BadFileFormatException;
 import io.actcache.InvalidKeyException;
 import io.actcache.KeyNotFoundException;
 import io.actcache.cache.ActivationCache;
+import io.actcache.format.MappingBudget;
 import io.actcache.format.NpyFile;
 import io.actcache.format.SafetensorsFile;
 import io.actcache.store.ActivationStore;
@@ -35,34 +36,38 @@ final class InputBatch implements AutoCloseable {
     private static final Pattern LIST_ITEM = Pattern.compile("(.+)\\[(0|[1-9][0-9]*)\\]");
 
     private final Path source;
+    private final MappingBudget budget;
     private final ActivationCache cache = ActivationCache.onHeap();
     private final List<AutoCloseable> files = new ArrayList<>();
     private final Map<String, String> metadata = new LinkedHashMap<>();
     private long bytes;
     private long tensors;
 
-    private InputBatch(final Path source) {
+    private InputBatch(final Path source, final MappingBudget budget) {
         this.source = source;
+        this.budget = budget;
     }
 
     /**
      * @param source    a {@code .safetensors} file, a {@code .npy} file, or an NPY export directory.
      * @param keys      the pattern tensor names must match entirely, or null for all.
      * @param bytesRead receives counts of tensor bytes as the merge reads them.
+     * @param budget    the bound on mapped chunks the batch's files share with the other batches of the import.
      * @return the open batch.
      * @throws BadFileFormatException naming the file (and tensor) for a malformed input.
      * @throws InvalidKeyException    naming the file when a tensor or metadata name is not a valid key.
      * @throws KeyNotFoundException   naming the file when the pattern matches none of its tensors.
      */
-    static InputBatch open(final Path source, final Pattern keys, final LongConsumer bytesRead) {
-        final InputBatch batch = new InputBatch(source);
+    static InputBatch open(final Path source, final Pattern keys, final LongConsumer bytesRead,
+        final MappingBudget budget) {
+        final InputBatch batch = new InputBatch(source, budget);
         try {
             final List<String> names = new ArrayList<>();
             final Path shardIndex = ShardIndex.indexOf(source);
             if (NpyExportIndex.isExport(source)) {
                 batch.readExport(keys, bytesRead, names);
             } else if (source.getFileName().toString().toLowerCase(java.util.Locale.ROOT).endsWith(".npy")) {
-                final NpyFile file = batch.track(NpyFile.open(source, bytesRead));
+                final NpyFile file = batch.track(NpyFile.open(source, bytesRead, budget));
                 final String stem = source.getFileName().toString();
                 final String key = ExportFileNames.decode(stem.substring(0, stem.length() - ".npy".length()));
                 names.add(key);
@@ -72,7 +77,7 @@ final class InputBatch implements AutoCloseable {
             } else if (shardIndex != null) {
                 batch.readShards(shardIndex, keys, bytesRead, names);
             } else {
-                final SafetensorsFile file = batch.track(SafetensorsFile.open(source, bytesRead));
+                final SafetensorsFile file = batch.track(SafetensorsFile.open(source, bytesRead, budget));
                 names.addAll(file.names());
                 batch.putTensors(file.tensors(), ListKeysMetadata.read(file.metadata(), source), keys);
                 batch.putSafetensorsMetadata(file.metadata());
@@ -147,7 +152,7 @@ final class InputBatch implements AutoCloseable {
             }
             final List<TensorView> items = new ArrayList<>();
             for (final String name : entry.files()) {
-                final TensorView view = track(NpyFile.open(dir.resolve(name), bytesRead)).tensor();
+                final TensorView view = track(NpyFile.open(dir.resolve(name), bytesRead, budget)).tensor();
                 if (view.dtype() != entry.dtype() || !entry.list() && !view.shape().equals(entry.shape())) {
                     throw new BadFileFormatException(indexFile + ": key '" + entry.key() + "' is listed as "
                         + entry.dtype() + (entry.list() ? "" : " " + entry.shape()) + ", but " + dir.resolve(name)
@@ -172,7 +177,7 @@ final class InputBatch implements AutoCloseable {
         Set<String> listKeys = null;
         boolean first = true;
         for (final Path shard : ShardIndex.shards(weightMap)) {
-            final SafetensorsFile file = track(SafetensorsFile.open(shard, bytesRead));
+            final SafetensorsFile file = track(SafetensorsFile.open(shard, bytesRead, budget));
             for (final Map.Entry<String, TensorView> tensor : file.tensors().entrySet()) {
                 if (!shard.equals(weightMap.get(tensor.getKey()))) {
                     throw new BadFileFormatException(shard + ": tensor '" + tensor.getKey() + "' is not mapped to "

@@ -169,6 +169,35 @@ class SafetensorsFileTest {
     }
 
     @Test
+    void shouldKeepFilesSharingABudgetWithinItsBoundAndRereadWhatItUnmapped() throws IOException {
+        final MappingBudget budget = new MappingBudget(3);
+        final List<Tensor> values = new java.util.ArrayList<>();
+        final List<SafetensorsFile> files = new java.util.ArrayList<>();
+        try {
+            for (int f = 0; f < 6; f++) {
+                final Tensor a = TestData.random(DType.F32, Shape.of(10), 2L * f);
+                final Tensor b = TestData.random(DType.I64, Shape.of(3), 2L * f + 1);
+                values.add(a);
+                values.add(b);
+                files.add(SafetensorsFile.open(write(dir.resolve(f + ".safetensors"), Map.of(),
+                    List.of(new NamedView("a", a.view()), new NamedView("b", b.view()))), bytes -> { }, budget));
+            }
+            for (int round = 0; round < 2; round++) {
+                for (int f = 0; f < files.size(); f++) {
+                    assertTrue(files.get(f).tensor("a").contentEquals(values.get(2 * f).view()), "file " + f);
+                    assertTrue(files.get(f).tensor("b").contentEquals(values.get(2 * f + 1).view()), "file " + f);
+                    assertTrue(budget.liveChunks() <= 3, "live chunks " + budget.liveChunks());
+                }
+            }
+            assertEquals(3, files.stream().mapToInt(SafetensorsFile::mappedChunks).sum(),
+                "the files' own counts agree with the budget");
+        } finally {
+            files.forEach(SafetensorsFile::close);
+        }
+        assertEquals(0, budget.liveChunks(), "closing the files releases their chunks from the budget");
+    }
+
+    @Test
     void shouldReportEveryTensorByteOnceAsViewsReadThem() throws IOException {
         final Tensor a = TestData.random(DType.F32, Shape.of(100, 10), 1);
         final Tensor b = TestData.random(DType.BF16, Shape.of(77), 2);

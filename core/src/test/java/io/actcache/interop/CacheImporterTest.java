@@ -39,6 +39,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -99,6 +100,40 @@ class CacheImporterTest {
         }
         assertEquals(2 * 26880L, progress.get(progress.size() - 1)[0]);
         assertTrue(progress.size() > 10, "reported as tensors are read: " + progress.size());
+    }
+
+    @Test
+    void shouldBoundTheMappingsOfAllInputFilesTogether() throws IOException {
+        // Each input file kept up to 4 chunks mapped until the commit, so about 16,000 batch files exhausted the
+        // kernel's map count (vm.max_map_count, 65,530). Now the files of one import share MappingBudget.defaults().
+        final Path dumps = Files.createDirectory(tmp.resolve("dumps"));
+        final int files = 400;
+        for (int f = 0; f < files; f++) {
+            try (FileChannel channel = FileChannel.open(
+                dumps.resolve("batch_" + f + ".safetensors"), StandardOpenOption.CREATE_NEW,
+                StandardOpenOption.WRITE)) {
+                io.actcache.format.SafetensorsWriter.write(channel, Map.of(), List.of(
+                    new io.actcache.format.SafetensorsWriter.NamedView("resid_out_0",
+                        TestData.random(DType.F32, Shape.of(1, 8), f).view()),
+                    new io.actcache.format.SafetensorsWriter.NamedView("resid_mid_0",
+                        TestData.random(DType.I64, Shape.of(1, 4), f + files).view())), done -> { });
+            }
+        }
+        final Path maps = Path.of("/proc/self/maps");
+        final long[] peak = {0};
+        final ActivationCache cache = ActivationCache.onHeap();
+        CacheImporter.importFiles(cache, List.of(dumps), ImportOptions.builder().progress((done, total) -> {
+            try (Stream<String> lines = Files.lines(maps)) {
+                peak[0] = Math.max(peak[0], lines.filter(line -> line.contains(dumps.toString())).count());
+            } catch (final IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }).build());
+        assertEquals(Shape.of(files, 8), cache.get("resid_out_0").shape());
+        assertTrue(cache.get("resid_mid_0").rows(files - 1, files).contentEquals(
+            TestData.random(DType.I64, Shape.of(1, 4), 2 * files - 1).view()));
+        assertTrue(peak[0] > 0 && peak[0] <= io.actcache.format.MappingBudget.DEFAULT_MAX_CHUNKS,
+            "peak mappings of input files " + peak[0]);
     }
 
     @Test
