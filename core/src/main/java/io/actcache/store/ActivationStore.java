@@ -1326,10 +1326,20 @@ public final class ActivationStore implements AutoCloseable {
     private void growIndex(final long added) {
         final HeapIndex staging = new HeapIndex(new Manifest(epoch, nextColumnId, descriptors(), metadata));
         staging.appliedEpoch(index.appliedEpoch());
+        final long grown = Math.max(capacity * 2, 2 * (staging.size() + added));
+        LOG.info("index of {} grows to {} keys", dir, grown);
+        // Closed first: Chronicle Map must not have the file open twice in one process.
         index.close();
-        capacity = Math.max(capacity * 2, 2 * (staging.size() + added));
-        LOG.info("index of {} grows to {} keys", dir, capacity);
-        index = ChronicleIndex.rebuild(fileLayer, dir.resolve(StoreFiles.INDEX), capacity, staging);
+        try {
+            index = ChronicleIndex.rebuild(fileLayer, dir.resolve(StoreFiles.INDEX), grown, staging);
+        } catch (final StoreIOException e) {
+            // The commit is already in the journal and the index is derived: serve this session from the heap, as
+            // openIndex does, and let the next open rebuild the file.
+            LOG.warn("cannot grow index of {} to {} keys ({}); using an in-memory index until the next open", dir,
+                grown, e.getMessage());
+            index = staging;
+        }
+        capacity = grown;
     }
 
     private void deleteUnreferencedColumnFiles(final Map<String, ColumnDescriptor> live) {

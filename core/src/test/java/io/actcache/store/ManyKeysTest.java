@@ -107,4 +107,82 @@ class ManyKeysTest {
             }
         }
     }
+
+    @Test
+    void shouldKeepCommittingFromTheHeapWhenGrowingTheIndexFails() {
+        // Growing closed the old index before rebuilding; a failed rebuild (a full disk) left the store holding a
+        // closed index, so the committed batch threw and the session was unusable.
+        final Path dir = tmp.resolve("failing-growth");
+        final FailingIndexRebuilds layer = new FailingIndexRebuilds();
+        final int keys = 200;
+        try (ActivationStore store = ActivationStore.create(dir,
+            StoreOptions.builder().expectedKeys(16).fileLayer(layer).build())) {
+            layer.failing = true;
+            try (ActivationStore.Batch batch = store.batch()) {
+                for (int i = 0; i < keys; i++) {
+                    batch.put("key." + i, Tensor.ofInts(Shape.of(1), i));
+                }
+                batch.commit();
+            }
+            assertTrue(layer.refused > 0, "the rebuild was refused");
+            assertEquals(keys, store.size());
+            store.put("after", Tensor.ofInts(Shape.of(1), -1));
+            assertEquals(-1, store.get("after").getInt(0));
+            assertEquals(keys + 1, store.size());
+        }
+        try (ActivationStore reopened = ActivationStore.open(dir)) {
+            assertEquals(keys + 1, reopened.size());
+            for (int i = 0; i < keys; i += 7) {
+                assertEquals(i, reopened.get("key." + i).getInt(0), "key." + i);
+            }
+            assertEquals(-1, reopened.get("after").getInt(0));
+        }
+    }
+
+    /** The system's files, but renaming a rebuilt index into place fails while {@link #failing}. */
+    private static final class FailingIndexRebuilds implements FileLayer {
+        private final FileLayer system = FileLayer.system();
+        boolean failing;
+        int refused;
+
+        @Override
+        public java.nio.channels.FileChannel open(final Path file, final java.nio.file.OpenOption... options)
+            throws java.io.IOException {
+            return system.open(file, options);
+        }
+
+        @Override
+        public void moveAtomically(final Path source, final Path target) throws java.io.IOException {
+            if (failing && source.getFileName().toString().equals(StoreFiles.INDEX + ".rebuild")) {
+                refused++;
+                throw new java.io.IOException("No space left on device (injected)");
+            }
+            system.moveAtomically(source, target);
+        }
+
+        @Override
+        public boolean deleteIfExists(final Path file) throws java.io.IOException {
+            return system.deleteIfExists(file);
+        }
+
+        @Override
+        public void createDirectories(final Path dir) throws java.io.IOException {
+            system.createDirectories(dir);
+        }
+
+        @Override
+        public void forceDirectory(final Path dir) throws java.io.IOException {
+            system.forceDirectory(dir);
+        }
+
+        @Override
+        public void force(final Path file) throws java.io.IOException {
+            system.force(file);
+        }
+
+        @Override
+        public void mappedForWriting(final Path file) {
+            system.mappedForWriting(file);
+        }
+    }
 }
