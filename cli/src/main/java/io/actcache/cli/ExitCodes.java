@@ -1,7 +1,10 @@
 package io.actcache.cli;
 
+import io.actcache.BadFileFormatException;
 import io.actcache.CorruptFileException;
+import io.actcache.InputNotFoundException;
 import io.actcache.StoreIOException;
+import io.actcache.UnsupportedFormatException;
 import picocli.CommandLine;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.ParseResult;
@@ -9,6 +12,7 @@ import picocli.CommandLine.ParseResult;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
+import java.util.List;
 
 /**
  * The exit codes of {@code actcache} and the one place that maps failures to them and reports them.
@@ -31,6 +35,9 @@ public final class ExitCodes {
     public static final String DEBUG_ENV = "ACTCACHE_DEBUG";
 
     private static final String PREFIX = "actcache: ";
+    /** Failures of the input a command was given, mapped to {@link #USAGE} whatever their causes. */
+    private static final List<Class<? extends Throwable>> BAD_INPUT = List.of(BadFileFormatException.class,
+        UnsupportedFormatException.class, InputNotFoundException.class);
 
     private ExitCodes() {
     }
@@ -47,8 +54,17 @@ public final class ExitCodes {
             if (t instanceof StoreIOException || t instanceof IOException || t instanceof UncheckedIOException) {
                 return IO;
             }
+            // A bad input file is the user's input, whatever its parser threw underneath (a JSON or UTF-8 error
+            // is an IOException, an NPY header error a CorruptFileException): not a damaged store, not the disk.
+            if (isBadInput(t)) {
+                return USAGE;
+            }
         }
         return USAGE;
+    }
+
+    private static boolean isBadInput(final Throwable failure) {
+        return BAD_INPUT.stream().anyMatch(type -> type.isInstance(failure));
     }
 
     /**

@@ -64,6 +64,18 @@ final class MergeCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
+    /** A merge that created DST and failed leaves no store there: DST is as it was, missing or empty. */
+    private static void removeCreated(final Path target, final boolean directoryExisted, final RuntimeException e) {
+        try {
+            StoreFiles.deleteTree(target);
+            if (directoryExisted) {
+                Files.createDirectories(target);
+            }
+        } catch (final IOException | RuntimeException cleanup) {
+            e.addSuppressed(cleanup);
+        }
+    }
+
     @Override
     public Integer call() throws IOException {
         final Path target = destination.toAbsolutePath().normalize();
@@ -78,6 +90,7 @@ final class MergeCommand implements Callable<Integer> {
         final long epoch;
         final int keys;
         final boolean created = !Files.exists(target.resolve(StoreFiles.PROPERTIES));
+        final boolean directoryExisted = Files.isDirectory(target);
         try {
             long total = 0;
             for (final Path source : sources) {
@@ -110,6 +123,11 @@ final class MergeCommand implements Callable<Integer> {
                 epoch = store.epoch();
                 keys = store.size();
             }
+        } catch (final RuntimeException e) {
+            if (created) {
+                removeCreated(target, directoryExisted, e);
+            }
+            throw e;
         } finally {
             for (final ActivationStore store : opened) {
                 store.close();

@@ -1,6 +1,7 @@
 package io.actcache.cli;
 
 import io.actcache.CorruptFileException;
+import io.actcache.StoreIOException;
 import io.actcache.store.ActivationStore;
 import io.actcache.store.ColumnDescriptor;
 import picocli.CommandLine.ArgGroup;
@@ -11,6 +12,7 @@ import picocli.CommandLine.Spec;
 
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -54,6 +56,15 @@ final class VerifyCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
+    private static boolean missingFile(final Throwable failure) {
+        for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof NoSuchFileException) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     @Override
     public Integer call() throws IOException {
         final Path store = dir.toAbsolutePath().normalize();
@@ -71,6 +82,17 @@ final class VerifyCommand implements Callable<Integer> {
                         checked += reader.verify(entry.getKey());
                     } catch (final CorruptFileException e) {
                         damaged.put(entry.getKey(), ExitCodes.message(e));
+                    } catch (final StoreIOException e) {
+                        if (!missingFile(e)) {
+                            throw e;
+                        }
+                        // Gone: a writer replaced the key and its checkpoint deleted the old file (the key then
+                        // reads afresh after a refresh), or the committed file was lost, which is damage.
+                        reader.refresh();
+                        final ColumnDescriptor now = reader.descriptors().get(entry.getKey());
+                        if (now != null && now.columnId() == entry.getValue().columnId()) {
+                            damaged.put(entry.getKey(), "missing file of a committed key: " + ExitCodes.message(e));
+                        }
                     }
                     progress.step(entry.getValue().byteSize());
                 }

@@ -150,6 +150,17 @@ class ImportExportCommandTest {
         assertEquals(ExitCodes.USAGE, absent.code());
         assertTrue(absent.firstErrLine().contains(missing.toString()), absent.err());
         assertEquals(before, CliRun.snapshot(target));
+        // Malformed inputs whose parsers fail underneath with a JSON error (an IOException) or an NPY header error (a
+        // CorruptFileException) are still bad input, exit 1: not a damaged store (2) or a disk error (3).
+        final Path badJson = Files.write(tmp.resolve("bad_json.safetensors"),
+            new byte[] {5, 0, 0, 0, 0, 0, 0, 0, '{', 'b', 'a', 'd', ' '});
+        final Path badMagic = Files.write(tmp.resolve("bad_magic.npy"), "NOT AN NPY FILE AT ALL".getBytes());
+        for (final Path bad : List.of(badJson, badMagic)) {
+            final CliRun malformed = execute("import", target.toString(), bad.toString());
+            assertEquals(ExitCodes.USAGE, malformed.code(), malformed.err());
+            assertTrue(malformed.firstErrLine().contains(bad.toString()), malformed.err());
+        }
+        assertEquals(before, CliRun.snapshot(target));
         assertThrows(IllegalArgumentException.class, () -> Bytes.parse("-1GB"));
         assertEquals(2_000_000_000L, Bytes.parse("2GB"));
         assertEquals(3L << 29, Bytes.parse("1.5 GiB"));

@@ -196,6 +196,50 @@ class StoreCommandsTest {
     }
 
     @Test
+    void shouldLeaveNoStoreWhereAFailedMergeWouldHaveCreatedOne() throws IOException {
+        final Path fits = layeredStore(tmp.resolve("fits"), 2, 1);
+        final Path moreLayers = layeredStore(tmp.resolve("more"), 3, 2);
+        final Path missing = tmp.resolve("new");
+        final CliRun run = execute("merge", missing.toString(), fits.toString(), moreLayers.toString());
+        assertEquals(ExitCodes.USAGE, run.code(), run.err());
+        assertFalse(Files.exists(missing), "the destination did not exist and still does not");
+        final Path empty = Files.createDirectory(tmp.resolve("empty"));
+        assertEquals(ExitCodes.USAGE, execute("merge", empty.toString(), fits.toString(), moreLayers.toString()).code());
+        try (java.util.stream.Stream<Path> entries = Files.list(empty)) {
+            assertEquals(0, entries.count(), "the empty destination is empty again");
+        }
+        assertEquals(ExitCodes.OK, execute("merge", missing.toString(), fits.toString()).code(), "and can be retried");
+    }
+
+    @Test
+    void shouldListAKeyWhoseCommittedFileIsMissingAsDamagedAndGoOn() throws IOException {
+        final Path dir = layeredStore(tmp.resolve("s"), 3, 0);
+        final Path gone;
+        final Path flipped;
+        try (ActivationStore store = ActivationStore.openReadOnly(dir)) {
+            gone = store.columnFile("blocks.0.hook_resid_post");
+            flipped = store.columnFile("blocks.2.hook_resid_post");
+        }
+        Files.delete(gone);
+        flipByte(flipped, ActivationStore.HEADER_SIZE + 5);
+        final CliRun run = execute("verify", dir.toString(), "--json");
+        assertEquals(ExitCodes.CORRUPT, run.code(), run.err());
+        final JsonNode report = JSON.readTree(run.out());
+        assertTrue(report.get("damaged").has("blocks.0.hook_resid_post"), run.out());
+        assertTrue(report.get("damaged").get("blocks.0.hook_resid_post").asText().contains(gone.toString()), run.out());
+        assertTrue(report.get("damaged").has("blocks.2.hook_resid_post"), run.out());
+    }
+
+    @Test
+    void shouldRefuseToCreateAStoreOverAFileAsBadUsage() throws IOException {
+        final Path file = Files.writeString(tmp.resolve("notes.txt"), "hello");
+        final CliRun run = execute("create", file.toString());
+        assertEquals(ExitCodes.USAGE, run.code(), run.err());
+        assertTrue(run.firstErrLine().contains("not a directory"), run.err());
+        assertEquals("hello", Files.readString(file));
+    }
+
+    @Test
     void shouldShowManPageHelpForEveryCommand() {
         for (final String command : List.of("create", "ls", "path", "verify", "merge")) {
             final CliRun help = execute(command, "--help");

@@ -1097,6 +1097,9 @@ public final class ActivationStore implements AutoCloseable {
     private static ActivationStore create(final Path dir, final StoreOptions options, final boolean deleteOnClose) {
         try {
             if (Files.exists(dir)) {
+                if (!Files.isDirectory(dir)) {
+                    throw new ActCacheException("cannot create a store at " + dir + ": it is a file, not a directory");
+                }
                 if (Files.exists(dir.resolve(StoreFiles.PROPERTIES))) {
                     throw new ActCacheException("cannot create a store at " + dir + ": it already holds one; open it");
                 }
