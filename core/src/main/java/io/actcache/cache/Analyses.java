@@ -175,7 +175,7 @@ public final class Analyses {
                 + key + "' " + scaleShape + "; expected [components, ...scale dims but the last, d_model]");
         }
         final boolean center = CENTERED.contains(normalization);
-        final int width = Reductions.rowLength(stackShape);
+        final int width = Views.rowLength(stackShape, "applyLnToStack(" + key + ")");
         final long scaleRows = scale.elementCount();
         final TensorView source = stack.duplicate();
         return Views.computeRows(stackShape, (row, out) -> {

@@ -22,15 +22,13 @@ final class Reductions {
      */
     static TensorView sum(final List<TensorView> terms, final String what) {
         final Shape shape = terms.get(0).shape();
-        final int rowLength = rowLength(shape);
         final TensorView[] sources = terms.stream().map(TensorView::duplicate).toArray(TensorView[]::new);
-        final float[] term = new float[rowLength];
-        return Views.computeRows(shape, (row, out) -> {
-            final long from = row * rowLength;
-            sources[0].copyTo(from, out, 0, rowLength);
+        final float[] term = new float[Views.TILE_ELEMENTS];
+        return Views.computeElements(shape, (first, count, out) -> {
+            sources[0].copyTo(first, out, 0, count);
             for (int t = 1; t < sources.length; t++) {
-                sources[t].copyTo(from, term, 0, rowLength);
-                for (int i = 0; i < rowLength; i++) {
+                sources[t].copyTo(first, term, 0, count);
+                for (int i = 0; i < count; i++) {
                     out[i] += term[i];
                 }
             }
@@ -44,22 +42,13 @@ final class Reductions {
      * @return {@code sum / count} elementwise (one binary32 division each), computed when read.
      */
     static TensorView divide(final TensorView sum, final long count, final String what) {
-        final int rowLength = rowLength(sum.shape());
         final TensorView source = sum.duplicate();
         final float divisor = count;
-        return Views.computeRows(sum.shape(), (row, out) -> {
-            source.copyTo(row * rowLength, out, 0, rowLength);
-            for (int i = 0; i < rowLength; i++) {
+        return Views.computeElements(sum.shape(), (first, n, out) -> {
+            source.copyTo(first, out, 0, n);
+            for (int i = 0; i < n; i++) {
                 out[i] /= divisor;
             }
         }, what);
-    }
-
-    /**
-     * @param shape a shape.
-     * @return elements in its last dim (1 for a scalar).
-     */
-    static int rowLength(final Shape shape) {
-        return shape.rank() == 0 ? 1 : (int) shape.dim(shape.rank() - 1);
     }
 }

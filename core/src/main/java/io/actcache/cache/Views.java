@@ -19,6 +19,22 @@ final class Views {
     private Views() {
     }
 
+    /** Elements computed at a time by {@link #computeElements}: 64 KiB of F32, whatever the shape. */
+    static final int TILE_ELEMENTS = 1 << 14;
+    /** The longest row {@link #computeRows} computes: its bytes must fit one streamed window. */
+    static final long MAX_ROW_ELEMENTS = (Integer.MAX_VALUE - 8) / Float.BYTES;
+
+    /** Computes consecutive output elements of F32 values. */
+    @FunctionalInterface
+    interface TileFunction {
+        /**
+         * @param first index of the first element, in row-major order.
+         * @param count elements to compute.
+         * @param out   receives them from index 0.
+         */
+        void compute(long first, int count, float[] out);
+    }
+
     /** Computes one output row of F32 values. */
     @FunctionalInterface
     interface RowFunction {
@@ -88,7 +104,7 @@ final class Views {
      * @return an F32 view whose rows are computed when read.
      */
     static TensorView computeRows(final Shape shape, final RowFunction rowFunction, final String what) {
-        final int rowElements = (int) (shape.rank() == 0 ? 1 : shape.dim(shape.rank() - 1));
+        final int rowElements = rowLength(shape, what);
         final long rowBytes = (long) rowElements * Float.BYTES;
         final float[] row = new float[rowElements];
         return new TensorView(DType.F32, shape, new StreamedMemory(shape.byteSize(DType.F32), Math.max(rowBytes, 4),
@@ -100,6 +116,47 @@ final class Views {
                     dst.position(dst.position() + row.length * Float.BYTES);
                 }
             }, what), 0);
+    }
+
+    /**
+     * An elementwise result computed a bounded tile at a time, whatever its shape: a sum or mean of a rank-1 key of
+     * billions of elements needs no row of that length on the heap.
+     *
+     * @param shape the result's shape.
+     * @param tiles computes runs of elements.
+     * @param what  what the result is, for messages.
+     * @return an F32 view whose elements are computed when read.
+     */
+    static TensorView computeElements(final Shape shape, final TileFunction tiles, final String what) {
+        final long elements = shape.elementCount();
+        final int tile = (int) Math.max(1, Math.min(elements, TILE_ELEMENTS));
+        final float[] values = new float[tile];
+        return new TensorView(DType.F32, shape, new StreamedMemory(shape.byteSize(DType.F32),
+            (long) tile * Float.BYTES, (from, dst) -> {
+                long first = from / Float.BYTES;
+                while (dst.hasRemaining()) {
+                    final int count = (int) Math.min(tile, elements - first);
+                    tiles.compute(first, count, values);
+                    dst.asFloatBuffer().put(values, 0, count);
+                    dst.position(dst.position() + count * Float.BYTES);
+                    first += count;
+                }
+            }, what), 0);
+    }
+
+    /**
+     * @param shape a shape.
+     * @param what  what is computed over its rows, for messages.
+     * @return elements in its last dim (1 for a scalar).
+     * @throws CapacityExceededException when a row is longer than {@link #MAX_ROW_ELEMENTS}.
+     */
+    static int rowLength(final Shape shape, final String what) {
+        final long length = shape.rank() == 0 ? 1 : shape.dim(shape.rank() - 1);
+        if (length > MAX_ROW_ELEMENTS) {
+            throw new CapacityExceededException(what + ": rows of " + shape + " hold " + length + " elements; a row "
+                + "computed at once holds at most " + MAX_ROW_ELEMENTS);
+        }
+        return (int) length;
     }
 
     /**
