@@ -72,23 +72,34 @@ final class ParallelCopier implements AutoCloseable {
         dst.position(dst.position() + length);
     }
 
+    /**
+     * Waits for every part, uninterruptibly: returning while a worker still writes would let the caller refill or
+     * free the destination (pinned memory) under it. An interrupt is kept for the caller to see once all are done.
+     */
     private static void awaitAll(final List<Future<?>> parts) {
         RuntimeException failure = null;
+        boolean interrupted = false;
         for (final Future<?> part : parts) {
-            try {
-                part.get();
-            } catch (final InterruptedException e) {
-                Thread.currentThread().interrupt();
-                failure = failure == null ? new IllegalStateException("interrupted during a parallel copy", e) : failure;
-            } catch (final ExecutionException e) {
-                final RuntimeException cause = e.getCause() instanceof RuntimeException
-                    ? (RuntimeException) e.getCause() : new IllegalStateException(e.getCause());
-                if (failure == null) {
-                    failure = cause;
-                } else {
-                    failure.addSuppressed(cause);
+            while (true) {
+                try {
+                    part.get();
+                    break;
+                } catch (final InterruptedException e) {
+                    interrupted = true;
+                } catch (final ExecutionException e) {
+                    final RuntimeException cause = e.getCause() instanceof RuntimeException
+                        ? (RuntimeException) e.getCause() : new IllegalStateException(e.getCause());
+                    if (failure == null) {
+                        failure = cause;
+                    } else {
+                        failure.addSuppressed(cause);
+                    }
+                    break;
                 }
             }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
         }
         if (failure != null) {
             throw failure;

@@ -15,6 +15,7 @@ import java.util.SplittableRandom;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class ParallelCopierTest {
     @Test
@@ -45,6 +46,26 @@ class ParallelCopierTest {
             if (target.get(7 + i) != content[5 + i]) {
                 throw new AssertionError("byte " + i + " differs");
             }
+        }
+    }
+
+    @Test
+    void shouldFinishEveryPartBeforeReturningEvenWhenInterrupted() {
+        // An interrupted caller used to return at its first wait while workers still wrote into the destination,
+        // which the caller then refills or frees (pinned memory): wrong uploads, or a crash.
+        final int length = 16 << 20;
+        final byte[] content = random(length, 3);
+        try (ParallelCopier copier = new ParallelCopier(4)) {
+            final ByteBuffer target = ByteBuffer.allocateDirect(length);
+            Thread.currentThread().interrupt();
+            try {
+                copier.copy(ByteBuffer.wrap(content), target);
+                assertTrue(Thread.currentThread().isInterrupted(), "the interrupt is kept for the caller");
+            } finally {
+                Thread.interrupted();
+            }
+            assertEquals(length, target.position());
+            assertEquals(ByteBuffer.wrap(content), target.flip(), "every part was written before copy returned");
         }
     }
 
