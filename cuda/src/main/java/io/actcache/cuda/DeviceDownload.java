@@ -122,11 +122,13 @@ public final class DeviceDownload implements ChunkedMemory, AutoCloseable {
     }
 
     private void fetch(final int index, final long start) {
+        // First: stream() makes the context current, and the pinned buffer and its event must be created in it.
+        final CUstream stream = context.stream();
         final PinnedBuffer buffer = buffer(index);
         buffer.awaitIdle();
         bufferStart[index] = -1;
-        source.fetch(start, Math.min(window, size - start), buffer.pointer(), context.stream());
-        buffer.recordUse(context.stream());
+        source.fetch(start, Math.min(window, size - start), buffer.pointer(), stream);
+        buffer.recordUse(stream);
         bufferStart[index] = start;
     }
 
