@@ -262,10 +262,13 @@ public final class DeviceCache implements AutoCloseable {
             if (cpuReason == null && (!runsOnDevice(aggregation) || aggregation == Aggregation.mean())) {
                 cpuReason = "key '" + key + "' merges by " + registry.resolve(key);
             }
-            final DType dtype = batches.get(0).get(key).dtype();
-            if (cpuReason == null && aggregation == Aggregation.sum() && dtype != DType.F32
-                && dtype != DType.F16 && dtype != DType.BF16) {
-                cpuReason = "key '" + key + "' sums " + dtype + " (the GPU reduces F32, F16 and BF16)";
+            // Every batch's dtype, not only the first's: a later I32 term must send the merge to the CPU too.
+            for (final DeviceCache batch : batches) {
+                final DType dtype = batch.keys().contains(key) ? batch.get(key).dtype() : DType.F32;
+                if (cpuReason == null && aggregation == Aggregation.sum() && dtype != DType.F32
+                    && dtype != DType.F16 && dtype != DType.BF16) {
+                    cpuReason = "key '" + key + "' sums " + dtype + " (the GPU reduces F32, F16 and BF16)";
+                }
             }
         }
         if (cpuReason == null) {
