@@ -48,21 +48,33 @@ public final class GpuCacheMerge {
     public void cat(final ActivationCache target, final List<ActivationCache> batches) {
         final String cpuReason = cpuReason(target, batches);
         if (cpuReason != null) {
-            lastPath = "cpu: " + cpuReason;
-            final DeferredMerge merge = target.deferred();
-            try {
-                batches.forEach(merge::cat);
-            } catch (final RuntimeException e) {
-                merge.discard(); // closing would merge the batches collected before the failure
-                throw e;
-            }
-            merge.close();
+            catOnCpu(target, batches, cpuReason);
             return;
         }
-        try (GpuContext context = GpuContext.open()) {
+        final GpuContext opened;
+        try {
+            opened = GpuContext.open();
+        } catch (final RuntimeException e) {
+            // A driver that loads but cannot run our kernels (too old for the PTX, an older GPU) is no GPU to use.
+            catOnCpu(target, batches, "cannot open a GPU context: " + e.getMessage());
+            return;
+        }
+        try (GpuContext context = opened) {
             lastPath = "gpu: " + context.deviceName();
             catOnGpu(context, target, batches);
         }
+    }
+
+    private void catOnCpu(final ActivationCache target, final List<ActivationCache> batches, final String reason) {
+        lastPath = "cpu: " + reason;
+        final DeferredMerge merge = target.deferred();
+        try {
+            batches.forEach(merge::cat);
+        } catch (final RuntimeException e) {
+            merge.discard(); // closing would merge the batches collected before the failure
+            throw e;
+        }
+        merge.close();
     }
 
     private void catOnGpu(final GpuContext context, final ActivationCache target, final List<ActivationCache> batches) {
