@@ -32,6 +32,8 @@ public final class TensorView {
     public static final boolean SHOULD_CHECK = !Boolean.getBoolean("actcache.disable.checks");
 
     private static final ByteOrder ORDER = ByteOrder.LITTLE_ENDIAN;
+    /** Bytes of this view {@link #contentEquals} copies out at a time. */
+    private static final int COMPARE_WINDOW_BYTES = 64 << 10;
 
     private final DType dtype;
     private final Shape shape;
@@ -394,18 +396,33 @@ public final class TensorView {
         if (dtype != other.dtype || !shape.equals(other.shape)) {
             return false;
         }
-        long position = start;
-        long otherPosition = other.start;
-        while (position < end) {
-            final MemoryChunk mine = chunk(position, 1);
-            final MemoryChunk theirs = other.chunk(otherPosition, 1);
-            final int n = (int) Math.min(Math.min(end - position, mine.end() - position), theirs.end() - otherPosition);
-            if (!mine.slice((int) (position - mine.start()), n)
-                .equals(theirs.slice((int) (otherPosition - theirs.start()), n))) {
-                return false;
+        // This view's bytes are copied out a window at a time before the other's chunk is fetched: fetching it can
+        // evict and unmap this view's chunk (both may share one bounded mapping cache or block pool), and comparing
+        // against an unmapped chunk would crash the JVM.
+        final long total = byteSize();
+        final ByteBuffer mine = ByteBuffer.allocate((int) Math.min(COMPARE_WINDOW_BYTES, total));
+        for (long offset = 0; offset < total; ) {
+            final int n = (int) Math.min(mine.capacity(), total - offset);
+            mine.clear().limit(n);
+            for (long position = start + offset; mine.hasRemaining(); ) {
+                final MemoryChunk chunk = chunk(position, 1);
+                final int piece = (int) Math.min(mine.remaining(), chunk.end() - position);
+                mine.put(chunk.slice((int) (position - chunk.start()), piece));
+                position += piece;
             }
-            position += n;
-            otherPosition += n;
+            mine.flip();
+            long otherPosition = other.start + offset;
+            while (mine.hasRemaining()) {
+                final MemoryChunk theirs = other.chunk(otherPosition, 1);
+                final int piece = (int) Math.min(mine.remaining(), theirs.end() - otherPosition);
+                final int at = mine.position();
+                if (!mine.slice(at, piece).equals(theirs.slice((int) (otherPosition - theirs.start()), piece))) {
+                    return false;
+                }
+                mine.position(at + piece);
+                otherPosition += piece;
+            }
+            offset += n;
         }
         return true;
     }

@@ -405,6 +405,25 @@ class ActivationStoreTest {
         }
     }
 
+    @Test
+    void shouldCompareViewsWhoseChunksEvictEachOtherWithoutTouchingUnmappedMemory() {
+        // contentEquals held this view's chunk while fetching the other's; with both in one bounded mapping cache
+        // the fetch unmapped the held chunk, and the comparison read unmapped memory: a SIGSEGV of the whole JVM.
+        final Tensor same = TestData.random(DType.F32, Shape.of(64, 16), 1);
+        try (ActivationStore store = ActivationStore.create(tmp.resolve("store"),
+            StoreOptions.builder().maxMappedChunks(2).build())) {
+            store.put("a", same);
+            store.put("b", same);
+            store.put("c", TestData.random(DType.F32, Shape.of(64, 16), 2));
+            final TensorView a = store.get("a");
+            a.getFloat(0);
+            store.get("c").getFloat(0);
+            assertTrue(a.contentEquals(store.get("b")));
+            assertFalse(store.get("c").contentEquals(a));
+            assertTrue(a.contentEquals(a));
+        }
+    }
+
     private static void assertList(final List<TensorView> views, final Tensor[] items) {
         assertEquals(items.length, views.size());
         for (int i = 0; i < items.length; i++) {
