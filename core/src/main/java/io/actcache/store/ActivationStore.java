@@ -73,6 +73,8 @@ public final class ActivationStore implements AutoCloseable {
     private final Set<Path> touchedSinceCheckpoint = new HashSet<>();
     private final Map<String, String> metadata = new TreeMap<>();
     private DescriptorIndex index;
+    /** Set when a commit's record is durable but applying it here failed: the writer then refuses changes. */
+    private RuntimeException brokenAfterCommit;
     private Journal journal;
     private long journalReadEnd;
     private long journalBaseEpoch;
@@ -738,8 +740,10 @@ public final class ActivationStore implements AutoCloseable {
         if (activeBatch != null) {
             failure = collect(failure, activeBatch::close);
         }
-        boolean clean = true;
-        if (!readOnly && !deleteOnClose && epoch != checkpointEpoch) {
+        // After a commit whose derived state failed, the in-memory state lacks a durable record: no checkpoint, and
+        // an unclean close, so the next open replays the journal.
+        boolean clean = brokenAfterCommit == null;
+        if (clean && !readOnly && !deleteOnClose && epoch != checkpointEpoch) {
             try {
                 checkpoint();
             } catch (final RuntimeException e) {
@@ -1016,14 +1020,23 @@ public final class ActivationStore implements AutoCloseable {
                 throw e;
             }
             // Committed. What follows is derived state, repaired on open after an unclean shutdown.
-            CrashPoints.at(CrashPoints.Phase.HEADER_REWRITE);
-            for (final JournalRecord.Entry entry : entries) {
-                if (!entry.isRemoval()) {
-                    columns.updateHeader(entry.descriptor(), false);
+            try {
+                CrashPoints.at(CrashPoints.Phase.HEADER_REWRITE);
+                for (final JournalRecord.Entry entry : entries) {
+                    if (!entry.isRemoval()) {
+                        columns.updateHeader(entry.descriptor(), false);
+                    }
                 }
+                CrashPoints.at(CrashPoints.Phase.INDEX_UPDATE);
+                applyCommitted(record);
+            } catch (final RuntimeException e) {
+                // The record is durable but this writer's state is not: another commit would reuse its epoch and a
+                // clean close would checkpoint without it. Refuse both; the next open replays the journal.
+                brokenAfterCommit = e;
+                throw new ActCacheException("store " + dir + ": epoch " + record.epoch() + " is committed (it is in "
+                    + "the journal), but updating the store after it failed: " + e + "; this writer takes no more "
+                    + "changes: close and reopen the store, which recovers it from the journal", e);
             }
-            CrashPoints.at(CrashPoints.Phase.INDEX_UPDATE);
-            applyCommitted(record);
             touchedSinceCheckpoint.addAll(writtenFiles);
             if (journal.size() > options.checkpointJournalBytes()) {
                 checkpoint();
@@ -1310,7 +1323,18 @@ public final class ActivationStore implements AutoCloseable {
         if (index instanceof ChronicleIndex && ((ChronicleIndex) index).isFull(added + 1)) {
             growIndex(added);
         }
-        index.apply(record);
+        try {
+            index.apply(record);
+        } catch (final IllegalStateException e) {
+            if (!(index instanceof ChronicleIndex)) {
+                throw e;
+            }
+            // Chronicle ran out of segment tiers before isFull expected (keys far longer than the map was sized
+            // for): grow and apply again; the record's set and remove entries apply idempotently.
+            LOG.info("index of {} is full ({}); growing it", dir, e.getMessage());
+            growIndex(added);
+            index.apply(record);
+        }
         applyMetadata(record);
         epoch = record.epoch();
         nextColumnId = Math.max(nextColumnId, record.nextColumnId());
@@ -1394,6 +1418,11 @@ public final class ActivationStore implements AutoCloseable {
         checkOpen();
         if (readOnly) {
             throw new ActCacheException("store " + dir + " is open read-only");
+        }
+        if (brokenAfterCommit != null) {
+            throw new ActCacheException("store " + dir + " takes no more changes: a commit is durable in the journal "
+                + "but updating the store after it failed (" + brokenAfterCommit + "); close and reopen it to recover",
+                brokenAfterCommit);
         }
     }
 

@@ -109,6 +109,35 @@ class ManyKeysTest {
     }
 
     @Test
+    void shouldGrowTheIndexForKeysFarLongerThanItWasSizedFor() {
+        // The index is sized for 40-byte keys; 200-byte keys filled Chronicle's segment tiers before isFull said so,
+        // the index update threw after the record was in the journal, and the next commit reused its epoch: the
+        // journal no longer read back ("record epoch 221 where 222 was expected").
+        final Path dir = tmp.resolve("long-keys");
+        final int keys = 400;
+        final String prefix = "blocks.0.attn.hook_pattern." + "x".repeat(170) + ".";
+        try (ActivationStore store = ActivationStore.create(dir, StoreOptions.builder().expectedKeys(100)
+            .durability(Durability.NONE).build())) {
+            for (int i = 0; i < keys; i++) {
+                store.put(prefix + i, Tensor.ofInts(Shape.of(1), i));
+            }
+            assertEquals(keys, store.size());
+        }
+        try (ActivationStore reader = ActivationStore.openReadOnly(dir)) {
+            assertEquals(keys, reader.size());
+        }
+        try (ActivationStore reopened = ActivationStore.open(dir)) {
+            for (int i = keys; i < 2 * keys; i++) {
+                reopened.put(prefix + i, Tensor.ofInts(Shape.of(1), i));
+            }
+            assertEquals(2 * keys, reopened.size());
+            for (int i = 0; i < 2 * keys; i += 37) {
+                assertEquals(i, reopened.get(prefix + i).getInt(0), "key " + i);
+            }
+        }
+    }
+
+    @Test
     void shouldKeepCommittingFromTheHeapWhenGrowingTheIndexFails() {
         // Growing closed the old index before rebuilding; a failed rebuild (a full disk) left the store holding a
         // closed index, so the committed batch threw and the session was unusable.
