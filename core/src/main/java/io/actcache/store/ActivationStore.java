@@ -508,22 +508,23 @@ public final class ActivationStore implements AutoCloseable {
 
     /**
      * Rebuilds the index at the capacity the keys need now: a Chronicle Map never shrinks, so one that grew for
-     * many keys keeps its size after they are removed. The old index serves until the new one is renamed in.
+     * many keys keeps its size after they are removed. The old index is closed first: Chronicle keeps one open
+     * file per path in a process, so opening the rebuilt file beside it handed back the old, deleted one.
      */
     private void rebuildIndexToSize() {
         final long target = Math.max(StoreProperties.read(dir).expectedKeys(), 2L * index.size());
         final HeapIndex staging = new HeapIndex(new Manifest(epoch, nextColumnId, descriptors(), metadata));
-        final ChronicleIndex rebuilt;
-        try {
-            rebuilt = ChronicleIndex.rebuild(fileLayer, dir.resolve(StoreFiles.INDEX), target, staging);
-        } catch (final StoreIOException e) {
-            // The index is derived: the one in service stays correct, only larger than needed.
-            LOG.warn("cannot rebuild index of {} ({}); keeping the current one", dir, e.getMessage());
-            return;
-        }
+        staging.appliedEpoch(index.appliedEpoch());
         index.close();
-        index = rebuilt;
-        capacity = target;
+        try {
+            index = ChronicleIndex.rebuild(fileLayer, dir.resolve(StoreFiles.INDEX), target, staging);
+            capacity = target;
+        } catch (final StoreIOException e) {
+            // The index is derived: serve this session from the heap; the next open rebuilds the file.
+            LOG.warn("cannot rebuild index of {} ({}); using an in-memory index until the next open", dir,
+                e.getMessage());
+            index = staging;
+        }
     }
 
     /** Deletes temporaries a writer that died inside an atomic replacement left; only a writer creates them. */

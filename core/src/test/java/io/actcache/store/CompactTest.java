@@ -266,6 +266,11 @@ class CompactTest {
             final long shrunk = Files.size(index);
             assertTrue(shrunk < grown, "index " + grown + " -> " + shrunk + " bytes");
             assertTrue(report.bytesReclaimed() >= grown - shrunk, report.toString());
+            // Opening the rebuilt file while the old map was open handed back the old, deleted file.
+            try (java.util.stream.Stream<String> maps = Files.lines(Path.of("/proc/self/maps"))) {
+                assertTrue(maps.noneMatch(line -> line.contains(index.toString()) && line.contains("(deleted)")),
+                    "the writer maps the rebuilt index, not the deleted one");
+            }
             for (int i = 0; i < 10; i++) {
                 assertEquals(i, store.get("key_" + i).getFloat(0));
             }
