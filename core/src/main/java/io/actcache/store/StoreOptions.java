@@ -10,6 +10,8 @@ public final class StoreOptions {
     public static final long MAX_CHUNK_SIZE = 1L << 30;
     /** Smallest mapping chunk. */
     public static final long MIN_CHUNK_SIZE = 1L << 16;
+    /** Fewest column files open at once: an append to a compressed column holds two (data and block index). */
+    public static final int MIN_OPEN_FILES = 2;
     /**
      * Largest checkpoint threshold: a journal past it checkpoints after its next commit, so with records of at most
      * 256 MiB it stays well under the 2 GiB a reader reads.
@@ -225,7 +227,8 @@ public final class StoreOptions {
         }
 
         /**
-         * @param value column files open at once, at least 1.
+         * @param value column files open at once, at least {@value StoreOptions#MIN_OPEN_FILES} (an append to a compressed
+         *              column writes its data file and its block index together).
          * @return this.
          */
         public Builder maxOpenFiles(final int value) {
@@ -294,7 +297,7 @@ public final class StoreOptions {
             }
             check("maxMappedChunks", maxMappedChunks, 2, 1 << 20);
             check("maxMappedBytes", maxMappedBytes, chunkSize, Long.MAX_VALUE);
-            check("maxOpenFiles", maxOpenFiles, 1, 1 << 16);
+            check("maxOpenFiles", maxOpenFiles, MIN_OPEN_FILES, 1 << 16);
             check("checkpointJournalBytes", checkpointJournalBytes, 4096, MAX_CHECKPOINT_JOURNAL_BYTES);
             check("checksumBlockSize", checksumBlockSize, 4096, 64 << 20);
             if (Integer.bitCount(checksumBlockSize) != 1) {

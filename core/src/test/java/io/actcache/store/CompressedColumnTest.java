@@ -198,6 +198,23 @@ class CompressedColumnTest {
     }
 
     @Test
+    void shouldAppendWithTheFewestOpenFilesAllowedAndRefuseFewer() {
+        // An append holds the data file and the block index; with one open file allowed, fetching the second
+        // closed the first and every compressed append failed with ClosedChannelException.
+        final IllegalArgumentException one = assertThrows(IllegalArgumentException.class,
+            () -> StoreOptions.builder().maxOpenFiles(1).build());
+        assertTrue(one.getMessage().contains("maxOpenFiles"), one.getMessage());
+        final StoreOptions options = options(Codec.LZ4).toBuilder().maxOpenFiles(StoreOptions.MIN_OPEN_FILES).build();
+        try (ActivationStore store = ActivationStore.create(tmp.resolve("s"), options)) {
+            store.append("act_a", compressible(DType.F32, 7, 1));
+            store.append("act_b", compressible(DType.F32, 7, 2));
+            store.append("act_a", compressible(DType.F32, 5, 3));
+            assertTrue(store.get("act_a").rows(7, 12).contentEquals(compressible(DType.F32, 5, 3).view()));
+            store.verify();
+        }
+    }
+
+    @Test
     void shouldDecompressOnlyTheBlocksOfARowRangeIntoTheBoundedPool() {
         final Tensor data = compressible(DType.F32, 1024, 4); // 400 KiB: 100 blocks of 4 KiB
         try (ActivationStore store = ActivationStore.create(tmp.resolve("s"), options(Codec.SHUFFLE_LZ4))) {
