@@ -20,6 +20,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -1291,7 +1292,9 @@ public final class ActivationStore implements AutoCloseable {
             }
             final HeapIndex heap = new HeapIndex(manifest);
             epoch = manifest.epoch();
+            final Map<Long, ColumnKind> previous = new HashMap<>();
             if (index != null) {
+                index.forEach((key, descriptor) -> previous.put(descriptor.columnId(), descriptor.kind()));
                 index.close();
             }
             index = heap;
@@ -1307,8 +1310,23 @@ public final class ActivationStore implements AutoCloseable {
                 journalReadEnd = scan.validEnd();
                 journalBaseEpoch = scan.baseEpoch();
             }
+            releaseColumnsNoLongerIndexed(previous);
             return;
         }
+    }
+
+    /**
+     * Unmaps the columns a refresh across a checkpoint dropped (the per-record release sees only the journal's
+     * records): their files are deleted, and a mapping would hold their disk space until evicted.
+     */
+    private void releaseColumnsNoLongerIndexed(final Map<Long, ColumnKind> previous) {
+        final Set<Long> live = new HashSet<>();
+        index.forEach((key, descriptor) -> live.add(descriptor.columnId()));
+        previous.forEach((columnId, kind) -> {
+            if (!live.contains(columnId)) {
+                columns.release(columnId, kind);
+            }
+        });
     }
 
     private void applyCommitted(final JournalRecord record) {

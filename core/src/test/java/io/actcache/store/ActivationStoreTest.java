@@ -424,6 +424,31 @@ class ActivationStoreTest {
         }
     }
 
+    @Test
+    void shouldUnmapTheFilesARefreshAcrossACheckpointDropped() throws IOException {
+        // A refresh that crossed a checkpoint kept the replaced key's deleted file mapped (its disk space held)
+        // until the mapping cache happened to evict it.
+        final Path dir = tmp.resolve("store");
+        try (ActivationStore writer = ActivationStore.create(dir, fast())) {
+            writer.put("a", Tensor.ofFloats(Shape.of(1), 1f));
+            writer.checkpoint();
+            final ActivationStore reader = ActivationStore.openReadOnly(dir);
+            final Path old = dir.resolve(StoreFiles.COLUMNS).resolve(writer.describe("a").columnId()
+                + StoreFiles.NPY_EXTENSION);
+            assertEquals(1f, reader.get("a").getFloat(0));
+            writer.put("a", Tensor.ofFloats(Shape.of(1), 2f));
+            writer.checkpoint();
+            assertFalse(Files.exists(old), "the checkpoint deleted the replaced file");
+            reader.refresh();
+            assertEquals(2f, reader.get("a").getFloat(0));
+            try (Stream<String> maps = Files.lines(Path.of("/proc/self/maps"))) {
+                assertTrue(maps.noneMatch(line -> line.contains(old.toString())), "the old file is unmapped");
+            } finally {
+                reader.close();
+            }
+        }
+    }
+
     private static void assertList(final List<TensorView> views, final Tensor[] items) {
         assertEquals(items.length, views.size());
         for (int i = 0; i < items.length; i++) {
