@@ -1133,16 +1133,39 @@ public final class ActivationStore implements AutoCloseable {
         if (force && parent != null) {
             StoreFiles.forceDirectory(options.fileLayer(), parent); // the store directory's own entry
         }
-        Manifest.empty().write(options.fileLayer(), dir.resolve(StoreFiles.MANIFEST), force);
-        Journal.create(options.fileLayer(), dir.resolve(StoreFiles.JOURNAL), 0, force).close();
-        // Written last: a directory without it is not a store, so a crash during create leaves no half store.
-        StoreProperties.of(options).write(options.fileLayer(), dir, force);
-        return openWriter(dir, options, deleteOnClose);
+        // The writer lock first: two processes creating the same store at once must not both write its files (the
+        // loser's manifest and journal would replace those of a winner already committing).
+        final StoreLock lock = StoreLock.acquire(options.fileLayer(), dir, !deleteOnClose);
+        boolean handedOver = false;
+        try {
+            if (Files.exists(dir.resolve(StoreFiles.PROPERTIES))) {
+                throw new ActCacheException("cannot create a store at " + dir + ": another process created one there "
+                    + "meanwhile; open it");
+            }
+            Manifest.empty().write(options.fileLayer(), dir.resolve(StoreFiles.MANIFEST), force);
+            Journal.create(options.fileLayer(), dir.resolve(StoreFiles.JOURNAL), 0, force).close();
+            // Written last: a directory without it is not a store, so a crash during create leaves no half store.
+            StoreProperties.of(options).write(options.fileLayer(), dir, force);
+            final StoreProperties properties = StoreProperties.read(dir);
+            handedOver = true;
+            return openWriter(dir, options, deleteOnClose, properties, lock);
+        } finally {
+            if (!handedOver) {
+                lock.close();
+            }
+        }
     }
 
     private static ActivationStore openWriter(final Path dir, final StoreOptions options, final boolean deleteOnClose) {
+        // Properties first: a directory that is not a store gets no lock file.
         final StoreProperties properties = StoreProperties.read(dir);
-        final StoreLock lock = StoreLock.acquire(options.fileLayer(), dir, !deleteOnClose);
+        return openWriter(dir, options, deleteOnClose, properties,
+            StoreLock.acquire(options.fileLayer(), dir, !deleteOnClose));
+    }
+
+    /** Opens the writer with the lock already held; on failure the lock is given up as a crash would leave it. */
+    private static ActivationStore openWriter(final Path dir, final StoreOptions options, final boolean deleteOnClose,
+        final StoreProperties properties, final StoreLock lock) {
         final ActivationStore store =
             new ActivationStore(dir, options, properties.durability(), properties.checksumBlockSize(),
                 properties.compressionBlockSize(), false, deleteOnClose, lock);

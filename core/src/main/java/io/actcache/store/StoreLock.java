@@ -29,18 +29,17 @@ final class StoreLock implements AutoCloseable {
     private final Path key;
     private final FileLayer layer;
     private final Path pidFile;
+    /** Holds the lock: closing it releases the lock. */
     private final FileChannel channel;
-    private final FileLock lock;
     private final boolean previousOwnerDied;
     private boolean released;
 
     private StoreLock(final Path key, final FileLayer layer, final Path pidFile, final FileChannel channel,
-        final FileLock lock, final boolean previousOwnerDied) {
+        final boolean previousOwnerDied) {
         this.key = key;
         this.layer = layer;
         this.pidFile = pidFile;
         this.channel = channel;
-        this.lock = lock;
         this.previousOwnerDied = previousOwnerDied;
     }
 
@@ -85,11 +84,15 @@ final class StoreLock implements AutoCloseable {
         released = true;
         try {
             layer.deleteIfExists(pidFile);
-            lock.release();
-            channel.close();
         } catch (final IOException e) {
-            throw new StoreIOException("cannot release lock " + pidFile.resolveSibling(StoreFiles.LOCK) + ": " + e, e);
+            throw new StoreIOException("cannot delete " + pidFile + " (the store will open as after a crash): " + e, e);
         } finally {
+            // Released whatever happened above: the registry must never say "held" for a lock nobody holds.
+            try {
+                channel.close(); // releases the lock with it
+            } catch (final IOException ignored) {
+                // The OS drops the lock with the descriptor regardless.
+            }
             HELD.remove(key);
         }
     }
@@ -128,7 +131,7 @@ final class StoreLock implements AutoCloseable {
             }
             final boolean previousOwnerDied = Files.exists(pidFile);
             writePid(layer, pidFile, durable);
-            final StoreLock result = new StoreLock(key, layer, pidFile, channel, lock, previousOwnerDied);
+            final StoreLock result = new StoreLock(key, layer, pidFile, channel, previousOwnerDied);
             channel = null;
             return result;
         } catch (final IOException e) {

@@ -169,16 +169,9 @@ class ManyKeysTest {
     }
 
     /** The system's files, but renaming a rebuilt index into place fails while {@link #failing}. */
-    private static final class FailingIndexRebuilds implements FileLayer {
-        private final FileLayer system = FileLayer.system();
+    private static final class FailingIndexRebuilds extends DelegatingFileLayer {
         boolean failing;
         int refused;
-
-        @Override
-        public java.nio.channels.FileChannel open(final Path file, final java.nio.file.OpenOption... options)
-            throws java.io.IOException {
-            return system.open(file, options);
-        }
 
         @Override
         public void moveAtomically(final Path source, final Path target) throws java.io.IOException {
@@ -186,32 +179,7 @@ class ManyKeysTest {
                 refused++;
                 throw new java.io.IOException("No space left on device (injected)");
             }
-            system.moveAtomically(source, target);
-        }
-
-        @Override
-        public boolean deleteIfExists(final Path file) throws java.io.IOException {
-            return system.deleteIfExists(file);
-        }
-
-        @Override
-        public void createDirectories(final Path dir) throws java.io.IOException {
-            system.createDirectories(dir);
-        }
-
-        @Override
-        public void forceDirectory(final Path dir) throws java.io.IOException {
-            system.forceDirectory(dir);
-        }
-
-        @Override
-        public void force(final Path file) throws java.io.IOException {
-            system.force(file);
-        }
-
-        @Override
-        public void mappedForWriting(final Path file) {
-            system.mappedForWriting(file);
+            super.moveAtomically(source, target);
         }
     }
 }

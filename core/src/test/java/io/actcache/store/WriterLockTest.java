@@ -1,5 +1,6 @@
 package io.actcache.store;
 
+import io.actcache.StoreIOException;
 import io.actcache.StoreLockedException;
 import io.actcache.tensor.DType;
 import io.actcache.tensor.Shape;
@@ -122,6 +123,63 @@ class WriterLockTest {
                     Files.readString(dir.resolve(StoreFiles.LOCK_PID)).trim());
             }
             assertTrue(log.text().contains("not closed cleanly"), log.text());
+        }
+    }
+
+    @Test
+    void shouldLetALateCreatorFailWithoutTouchingTheStoreThatWonTheRace() throws Exception {
+        // B checks that the directory is empty; before it writes anything, A creates the store there and commits.
+        // B used to write its empty manifest and journal over A's before failing at the lock: A's commits were
+        // lost. Now B takes the lock before writing and fails with nothing written.
+        final Path raced = tmp.resolve("raced");
+        final ActivationStore[] winner = new ActivationStore[1];
+        final DelegatingFileLayer late = new DelegatingFileLayer() {
+            @Override
+            public void createDirectories(final Path path) throws java.io.IOException {
+                if (winner[0] == null) {
+                    winner[0] = ActivationStore.create(raced, StoreOptions.defaults());
+                    winner[0].append("x", TestData.random(DType.F32, Shape.of(2), 1));
+                }
+                super.createDirectories(path);
+            }
+        };
+        try {
+            assertThrows(StoreLockedException.class,
+                () -> ActivationStore.create(raced, StoreOptions.builder().fileLayer(late).build()));
+            winner[0].append("y", TestData.random(DType.F32, Shape.of(2), 2));
+            try (ActivationStore reader = ActivationStore.openReadOnly(raced)) {
+                assertEquals(java.util.Set.of("x", "y"), java.util.Set.copyOf(reader.keys()));
+            }
+        } finally {
+            if (winner[0] != null) {
+                winner[0].close();
+            }
+        }
+        try (ActivationStore reopened = ActivationStore.open(raced)) {
+            assertEquals(java.util.Set.of("x", "y"), java.util.Set.copyOf(reopened.keys()));
+        }
+    }
+
+    @Test
+    void shouldReleaseTheLockWhenDeletingItsPidFileFails() {
+        // Closing deleted lock.pid before releasing the lock; when the delete failed the lock stayed held while the
+        // in-process registry forgot it, and every later open in this JVM was refused as "held by this process".
+        final DelegatingFileLayer failingDelete = new DelegatingFileLayer() {
+            @Override
+            public boolean deleteIfExists(final Path file) throws java.io.IOException {
+                if (file.getFileName().toString().equals(StoreFiles.LOCK_PID)) {
+                    throw new java.io.IOException("Input/output error (injected)");
+                }
+                return super.deleteIfExists(file);
+            }
+        };
+        final ActivationStore store = ActivationStore.open(dir, StoreOptions.builder().fileLayer(failingDelete)
+            .build());
+        store.append("resid", TestData.random(DType.F32, Shape.of(2, 8), 2));
+        final StoreIOException e = assertThrows(StoreIOException.class, store::close);
+        assertTrue(e.getMessage().contains(StoreFiles.LOCK_PID), e.getMessage());
+        try (ActivationStore reopened = ActivationStore.open(dir)) {
+            assertEquals(Shape.of(6, 8), reopened.describe("resid").shape());
         }
     }
 
