@@ -449,6 +449,48 @@ class ActivationStoreTest {
         }
     }
 
+    @Test
+    void shouldStopTheWriterWhenUpdatingAfterACommitFailsAndRecoverTheCommitOnReopen() {
+        // After the journal append (the commit point) the NPY headers and the index are updated. A failure there
+        // used to leave the writer an epoch behind its journal: its next commit reused the epoch, and a clean close
+        // checkpointed without the record. Here reopening the first key's file for its header rewrite fails.
+        final Path dir = tmp.resolve("store");
+        final boolean[] failing = {false};
+        final DelegatingFileLayer layer = new DelegatingFileLayer() {
+            @Override
+            public java.nio.channels.FileChannel open(final Path file, final java.nio.file.OpenOption... options)
+                throws IOException {
+                if (failing[0] && file.getFileName().toString().endsWith(StoreFiles.NPY_EXTENSION)) {
+                    throw new IOException("Too many open files (injected)");
+                }
+                return super.open(file, options);
+            }
+        };
+        final ActivationStore store = ActivationStore.create(dir, StoreOptions.builder().durability(Durability.PROCESS)
+            .maxOpenFiles(2).fileLayer(layer).build());
+        try (ActivationStore.Batch batch = store.batch()) {
+            for (int key = 0; key < 3; key++) {
+                batch.put("k" + key, Tensor.ofFloats(Shape.of(1), key));
+            }
+            failing[0] = true; // the first key's channel was evicted by the other two: its header rewrite reopens it
+            final io.actcache.ActCacheException broken = assertThrows(io.actcache.ActCacheException.class,
+                batch::commit);
+            assertTrue(broken.getMessage().contains("epoch 1 is committed"), broken.getMessage());
+        }
+        final io.actcache.ActCacheException refused = assertThrows(io.actcache.ActCacheException.class,
+            () -> store.put("k9", Tensor.ofFloats(Shape.of(1), 9f)));
+        assertTrue(refused.getMessage().contains("close and reopen"), refused.getMessage());
+        store.close();
+        try (ActivationStore reopened = ActivationStore.open(dir)) {
+            assertEquals(1, reopened.epoch(), "the committed record was replayed");
+            for (int key = 0; key < 3; key++) {
+                assertEquals(key, reopened.get("k" + key).getFloat(0), 0f, "k" + key);
+            }
+            reopened.put("k9", Tensor.ofFloats(Shape.of(1), 9f));
+            assertEquals(2, reopened.epoch());
+        }
+    }
+
     private static void assertList(final List<TensorView> views, final Tensor[] items) {
         assertEquals(items.length, views.size());
         for (int i = 0; i < items.length; i++) {
