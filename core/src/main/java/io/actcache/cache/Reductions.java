@@ -23,7 +23,7 @@ final class Reductions {
     static TensorView sum(final List<TensorView> terms, final String what) {
         final Shape shape = terms.get(0).shape();
         final TensorView[] sources = terms.stream().map(TensorView::duplicate).toArray(TensorView[]::new);
-        final float[] term = new float[Views.TILE_ELEMENTS];
+        final float[] term = new float[Views.tileElements(shape)];
         return Views.computeElements(shape, (first, count, out) -> {
             sources[0].copyTo(first, out, 0, count);
             for (int t = 1; t < sources.length; t++) {

@@ -129,7 +129,7 @@ final class Views {
      */
     static TensorView computeElements(final Shape shape, final TileFunction tiles, final String what) {
         final long elements = shape.elementCount();
-        final int tile = (int) Math.max(1, Math.min(elements, TILE_ELEMENTS));
+        final int tile = tileElements(shape);
         final float[] values = new float[tile];
         return new TensorView(DType.F32, shape, new StreamedMemory(shape.byteSize(DType.F32),
             (long) tile * Float.BYTES, (from, dst) -> {
@@ -142,6 +142,14 @@ final class Views {
                     first += count;
                 }
             }, what), 0);
+    }
+
+    /**
+     * @param shape a result's shape.
+     * @return elements {@link #computeElements} computes at a time for it: a small key needs no 64 KiB tile.
+     */
+    static int tileElements(final Shape shape) {
+        return (int) Math.max(1, Math.min(shape.elementCount(), TILE_ELEMENTS));
     }
 
     /**
